@@ -1,0 +1,37 @@
+//! The float32 codec: vectors as little-endian IEEE-754 singles, 4 bytes per value, on every platform.
+use crate::error::{err, ErrorCode, Result};
+
+pub fn encode_f32_le(v: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * 4);
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+pub fn decode_f32_le(bytes: &[u8]) -> Result<Vec<f32>> {
+    if bytes.len() % 4 != 0 {
+        return Err(err(
+            ErrorCode::InvalidVector,
+            format!("a float32 vector needs a multiple of 4 bytes, got {}", bytes.len()),
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_is_little_endian() {
+        let v = [1.0f32, -2.5, f32::MIN_POSITIVE];
+        let bytes = encode_f32_le(&v);
+        assert_eq!(&bytes[..4], &[0x00, 0x00, 0x80, 0x3f]);
+        assert_eq!(decode_f32_le(&bytes).unwrap(), v.to_vec());
+        assert_eq!(decode_f32_le(&[0, 1, 2]).unwrap_err().code, ErrorCode::InvalidVector);
+    }
+}

@@ -1,0 +1,344 @@
+//! The in-memory collection: one contiguous float32 buffer, an id→slot map, O(1) swap-remove, and an
+//! exact scan with top-k selection and filters evaluated during the scan.
+use crate::error::{err, ErrorCode, Result};
+use crate::filter::Filter;
+use crate::metadata::Metadata;
+use crate::metric::Metric;
+use crate::simd::Kernels;
+use crate::topk::TopK;
+use std::collections::HashMap;
+
+/// Ids are limited in bytes (UTF-8) so that every tier can store them as keys.
+pub const MAX_ID_BYTES: usize = 1024;
+/// Largest dimension accepted: far above any embedding model, small enough to keep row math in u32.
+pub const MAX_DIMENSION: usize = 65_536;
+/// Rows scored per block: the scores buffer stays in L1, the block in L2.
+const BLOCK_ROWS: usize = 256;
+
+/// One search result, with copies of the id and metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub id: String,
+    pub similarity: f64,
+    pub distance: f64,
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SearchParams<'a> {
+    pub k: usize,
+    /// Keep only hits with `similarity >= threshold`.
+    pub threshold: Option<f64>,
+    pub filter: Option<&'a Filter>,
+}
+
+pub struct Collection {
+    dim: usize,
+    metric: Metric,
+    kernels: &'static Kernels,
+    data: Vec<f32>,
+    /// 1/‖row‖ per slot, used by cosine only.
+    inv_norms: Vec<f32>,
+    ids: Vec<Box<str>>,
+    slots: HashMap<Box<str>, u32>,
+    metadata: Vec<Option<Box<Metadata>>>,
+}
+
+pub fn validate_id(id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(err(ErrorCode::InvalidId, "id must be a non-empty string"));
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(err(
+            ErrorCode::InvalidId,
+            format!("id is {} bytes; the limit is {MAX_ID_BYTES} bytes (UTF-8)", id.len()),
+        ));
+    }
+    Ok(())
+}
+
+impl Collection {
+    pub fn new(dim: usize, metric: Metric) -> Result<Collection> {
+        if dim == 0 || dim > MAX_DIMENSION {
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                format!("dimension must be an integer in 1..={MAX_DIMENSION}, got {dim}"),
+            ));
+        }
+        Ok(Collection {
+            dim,
+            metric,
+            kernels: Kernels::active(),
+            data: Vec::new(),
+            inv_norms: Vec::new(),
+            ids: Vec::new(),
+            slots: HashMap::new(),
+            metadata: Vec::new(),
+        })
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.slots.contains_key(id)
+    }
+
+    /// Checks one vector: its length, finiteness, and (under cosine) a usable norm. Returns 1/‖v‖.
+    pub fn check_vector(&self, v: &[f32], what: &str) -> Result<f32> {
+        if v.len() != self.dim {
+            return Err(err(
+                ErrorCode::DimensionMismatch,
+                format!("{what} has dimension {}, the store holds dimension {}", v.len(), self.dim),
+            ));
+        }
+        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+            return Err(err(ErrorCode::InvalidVector, format!("{what} has a non-finite value ({}) at index {i}", v[i])));
+        }
+        let inv = inverse_norm(self.kernels, v);
+        if self.metric == Metric::Cosine && !(inv.is_finite() && inv > 0.0) {
+            return Err(err(
+                ErrorCode::InvalidVector,
+                format!("{what} is a zero vector (or too small to normalise in float32): cosine is undefined"),
+            ));
+        }
+        Ok(inv)
+    }
+
+    /// Inserts or replaces many rows. Everything is validated before anything changes, so a bad entry
+    /// rejects the whole batch. Duplicate ids inside the batch: the last one wins.
+    pub fn upsert_batch(&mut self, ids: &[String], vectors: &[f32], metadata: Vec<Option<Metadata>>) -> Result<()> {
+        let n = ids.len();
+        if vectors.len() != n * self.dim {
+            return Err(err(
+                ErrorCode::DimensionMismatch,
+                format!(
+                    "{} floats given for {n} ids: expected {n} x {} = {}",
+                    vectors.len(),
+                    self.dim,
+                    n * self.dim
+                ),
+            ));
+        }
+        if metadata.len() != n && !metadata.is_empty() {
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                format!("{} metadata entries given for {n} ids", metadata.len()),
+            ));
+        }
+        let mut inv_norms = Vec::with_capacity(n);
+        for (i, id) in ids.iter().enumerate() {
+            validate_id(id).map_err(|e| err(e.code, format!("entry {i}: {}", e.message)))?;
+            let row = &vectors[i * self.dim..(i + 1) * self.dim];
+            inv_norms.push(self.check_vector(row, &format!("vector {i} (id {id:?})"))?);
+        }
+        if self.ids.len() + n > u32::MAX as usize {
+            return Err(err(ErrorCode::InvalidArgument, "a collection holds at most 2^32-1 vectors"));
+        }
+        self.data.reserve(vectors.len());
+        let mut metadata = metadata.into_iter();
+        for (i, id) in ids.iter().enumerate() {
+            let md = metadata.next().flatten().filter(|m| !m.is_empty()).map(Box::new);
+            self.put_row(id, &vectors[i * self.dim..(i + 1) * self.dim], inv_norms[i], md);
+        }
+        Ok(())
+    }
+
+    fn put_row(&mut self, id: &str, row: &[f32], inv_norm: f32, md: Option<Box<Metadata>>) {
+        if let Some(&slot) = self.slots.get(id) {
+            let s = slot as usize;
+            self.data[s * self.dim..(s + 1) * self.dim].copy_from_slice(row);
+            self.inv_norms[s] = inv_norm;
+            self.metadata[s] = md;
+        } else {
+            let slot = self.ids.len() as u32;
+            self.data.extend_from_slice(row);
+            self.inv_norms.push(inv_norm);
+            self.ids.push(id.into());
+            self.slots.insert(id.into(), slot);
+            self.metadata.push(md);
+        }
+    }
+
+    /// Removes one id in O(1) by moving the last row into its slot.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(slot) = self.slots.remove(id) else {
+            return false;
+        };
+        let s = slot as usize;
+        let last = self.ids.len() - 1;
+        if s != last {
+            let (head, tail) = self.data.split_at_mut(last * self.dim);
+            head[s * self.dim..(s + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
+            if let Some(moved) = self.slots.get_mut(&self.ids[last]) {
+                *moved = slot;
+            }
+        }
+        self.data.truncate(last * self.dim);
+        self.inv_norms.swap_remove(s);
+        self.ids.swap_remove(s);
+        self.metadata.swap_remove(s);
+        true
+    }
+
+    /// Removes everything; returns how many rows there were. Memory is given back.
+    pub fn clear(&mut self) -> usize {
+        let n = self.ids.len();
+        self.data = Vec::new();
+        self.inv_norms = Vec::new();
+        self.ids = Vec::new();
+        self.slots = HashMap::new();
+        self.metadata = Vec::new();
+        n
+    }
+
+    /// A copy of the vector and metadata stored under `id`.
+    pub fn get(&self, id: &str) -> Option<(Vec<f32>, Option<Metadata>)> {
+        let s = *self.slots.get(id)? as usize;
+        Some((self.row(s).to_vec(), self.metadata[s].as_deref().cloned()))
+    }
+
+    fn row(&self, slot: usize) -> &[f32] {
+        &self.data[slot * self.dim..(slot + 1) * self.dim]
+    }
+
+    /// Every row in slot order: (id, vector, metadata). For export and migration.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[f32], Option<&Metadata>)> {
+        (0..self.ids.len()).map(|s| (&*self.ids[s], self.row(s), self.metadata[s].as_deref()))
+    }
+
+    fn check_params(&self, p: &SearchParams) -> Result<()> {
+        if p.k == 0 {
+            return Err(err(ErrorCode::InvalidArgument, "limit must be a positive integer"));
+        }
+        if p.threshold.is_some_and(|t| !t.is_finite()) {
+            return Err(err(ErrorCode::InvalidArgument, "threshold must be a finite number"));
+        }
+        Ok(())
+    }
+
+    /// Exact k-nearest search for one query.
+    pub fn search(&self, query: &[f32], p: &SearchParams) -> Result<Vec<SearchHit>> {
+        self.check_params(p)?;
+        let q_inv = self.check_vector(query, "query")?;
+        let mut top = TopK::new(p.k, &self.ids);
+        let mut scores = [0.0f32; BLOCK_ROWS];
+        self.scan_into(query, q_inv, 0, self.len(), p.filter, &mut top, &mut scores);
+        Ok(self.finish(top, p.threshold))
+    }
+
+    /// Exact k-nearest search for `queries.len() / dim` queries. Rows are visited in blocks and each
+    /// block is scored against every query while it is still in cache.
+    pub fn search_batch(&self, queries: &[f32], p: &SearchParams) -> Result<Vec<Vec<SearchHit>>> {
+        self.check_params(p)?;
+        if queries.len() % self.dim != 0 {
+            return Err(err(
+                ErrorCode::DimensionMismatch,
+                format!("{} query floats are not a multiple of dimension {}", queries.len(), self.dim),
+            ));
+        }
+        let q_inv: Vec<f32> = queries
+            .chunks_exact(self.dim)
+            .enumerate()
+            .map(|(i, q)| self.check_vector(q, &format!("query {i}")))
+            .collect::<Result<_>>()?;
+        let mut tops: Vec<TopK> = q_inv.iter().map(|_| TopK::new(p.k, &self.ids)).collect();
+        let mut scores = [0.0f32; BLOCK_ROWS];
+        // ~256 KiB of rows per block: they stay in L2 while every query passes over them.
+        let block = ((256 * 1024) / (self.dim * 4)).clamp(16, 4096);
+        let mut start = 0;
+        while start < self.len() {
+            let end = (start + block).min(self.len());
+            for ((q, inv), top) in queries.chunks_exact(self.dim).zip(&q_inv).zip(tops.iter_mut()) {
+                self.scan_into(q, *inv, start, end, p.filter, top, &mut scores);
+            }
+            start = end;
+        }
+        Ok(tops.into_iter().map(|t| self.finish(t, p.threshold)).collect())
+    }
+
+    /// Scores rows `start..end` against `q` and offers them to `top`.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_into(
+        &self,
+        q: &[f32],
+        q_inv: f32,
+        start: usize,
+        end: usize,
+        filter: Option<&Filter>,
+        top: &mut TopK,
+        scores: &mut [f32; BLOCK_ROWS],
+    ) {
+        let key = |raw: f32, slot: usize| match self.metric {
+            Metric::Cosine => raw * q_inv * self.inv_norms[slot],
+            Metric::DotProduct => raw,
+            Metric::Euclidean | Metric::Manhattan => -raw,
+        };
+        match filter {
+            Some(f) if *f != Filter::All => {
+                for s in start..end {
+                    if f.matches(self.metadata[s].as_deref()) {
+                        top.push(key(self.kernels.raw(self.metric, q, self.row(s)), s), s as u32);
+                    }
+                }
+            }
+            _ => {
+                let mut b = start;
+                while b < end {
+                    let e = (b + BLOCK_ROWS).min(end);
+                    let out = &mut scores[..e - b];
+                    self.kernels.raw_rows(self.metric, q, &self.data[b * self.dim..e * self.dim], out);
+                    for (i, raw) in out.iter().enumerate() {
+                        top.push(key(*raw, b + i), (b + i) as u32);
+                    }
+                    b = e;
+                }
+            }
+        }
+    }
+
+    /// Converts kept candidates to hits; the threshold is applied after selection, which is exact
+    /// because similarity is monotone in the ranking key.
+    fn finish(&self, top: TopK, threshold: Option<f64>) -> Vec<SearchHit> {
+        top.into_sorted()
+            .into_iter()
+            .map(|c| {
+                let (similarity, distance) = self.metric.key_to_scores(c.key);
+                (c.slot as usize, similarity, distance)
+            })
+            .filter(|(_, sim, _)| threshold.is_none_or(|t| *sim >= t))
+            .map(|(s, similarity, distance)| SearchHit {
+                id: self.ids[s].to_string(),
+                similarity,
+                distance,
+                metadata: self.metadata[s].as_deref().cloned(),
+            })
+            .collect()
+    }
+}
+
+/// 1/‖v‖ via the SIMD dot kernel, with an f64 fallback when float32 under- or overflows.
+fn inverse_norm(k: &Kernels, v: &[f32]) -> f32 {
+    let sq = k.dot(v, v);
+    if sq.is_finite() && sq > f32::MIN_POSITIVE {
+        return 1.0 / sq.sqrt();
+    }
+    let sq64: f64 = v.iter().map(|x| (*x as f64) * (*x as f64)).sum();
+    (1.0 / sq64.sqrt()) as f32
+}
+
+#[cfg(test)]
+mod tests;
