@@ -1,0 +1,140 @@
+//! `NativeCollection`: the Memory tier's native object. Private to the package; the public API is the
+//! hand-written TypeScript `MemoryVectorBackend`, which validates arguments and orders calls.
+use crate::error::{guard, to_napi};
+use crate::shared::Shared;
+use crate::tasks::{SearchBatchTask, SearchTask, UpsertTask};
+use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice};
+use napi_derive::napi;
+use vgent_core::{Collection, Metric};
+
+/// One search hit; `metadata` is JSON text (or absent when the entry has none).
+#[napi(object)]
+pub struct NativeHit {
+    pub id: String,
+    pub similarity: f64,
+    pub distance: f64,
+    pub metadata: Option<String>,
+}
+
+/// A stored entry: a copy of its vector and its metadata as JSON text.
+#[napi(object)]
+pub struct NativeEntry {
+    pub vector: Float32Array,
+    pub metadata: Option<String>,
+}
+
+#[napi]
+pub struct NativeCollection {
+    shared: Shared,
+}
+
+#[napi]
+impl NativeCollection {
+    #[napi(constructor)]
+    pub fn new(dimension: u32, metric: String) -> napi::Result<Self> {
+        guard(|| {
+            let metric = Metric::parse(&metric).map_err(to_napi)?;
+            let c = Collection::new(dimension as usize, metric).map_err(to_napi)?;
+            Ok(NativeCollection { shared: Shared::new(c) })
+        })
+    }
+
+    /// Inserts or replaces `ids.length` rows from one row-major buffer, atomically, on this thread.
+    #[napi]
+    pub fn upsert(&self, ids: Vec<String>, vectors: Float32ArraySlice, metadata_json: Option<String>) -> napi::Result<()> {
+        guard(|| {
+            let md = crate::tasks::parse_metadata(metadata_json.as_deref(), ids.len())?;
+            self.shared.write(|c| c.upsert_batch(&ids, &vectors, md))
+        })
+    }
+
+    /// `upsert` on the libuv pool, reading the caller's buffer in place (no copy before the store's).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn upsert_async(&self, ids: Vec<String>, vectors: Float32Array, metadata_json: Option<String>) -> AsyncTask<UpsertTask> {
+        AsyncTask::new(UpsertTask { shared: self.shared.clone(), ids, vectors, metadata_json })
+    }
+
+    #[napi]
+    pub fn remove(&self, id: String) -> napi::Result<bool> {
+        guard(|| self.shared.write(|c| Ok(c.remove(&id))))
+    }
+
+    #[napi]
+    pub fn clear(&self) -> napi::Result<u32> {
+        guard(|| self.shared.write(|c| Ok(c.clear() as u32)))
+    }
+
+    #[napi]
+    pub fn get(&self, id: String) -> napi::Result<Option<NativeEntry>> {
+        guard(|| {
+            self.shared.read(|c| {
+                Ok(c.get(&id).map(|(vector, md)| NativeEntry {
+                    vector: Float32Array::new(vector),
+                    metadata: md.map(|m| m.to_json()),
+                }))
+            })
+        })
+    }
+
+    #[napi]
+    pub fn has(&self, id: String) -> napi::Result<bool> {
+        guard(|| self.shared.read(|c| Ok(c.contains(&id))))
+    }
+
+    #[napi]
+    pub fn count(&self) -> napi::Result<u32> {
+        guard(|| self.shared.read(|c| Ok(c.len() as u32)))
+    }
+
+    /// Exact top-k for one query, on this thread (for small stores, where a thread hop costs more).
+    #[napi]
+    pub fn search(
+        &self,
+        query: Float32ArraySlice,
+        k: u32,
+        threshold: Option<f64>,
+        filter_json: Option<String>,
+    ) -> napi::Result<Vec<NativeHit>> {
+        guard(|| crate::tasks::run_search(&self.shared, &query, k, threshold, filter_json.as_deref()))
+    }
+
+    #[napi(ts_return_type = "Promise<NativeHit[]>")]
+    pub fn search_async(
+        &self,
+        query: Float32Array,
+        k: u32,
+        threshold: Option<f64>,
+        filter_json: Option<String>,
+    ) -> AsyncTask<SearchTask> {
+        AsyncTask::new(SearchTask { shared: self.shared.clone(), query, k, threshold, filter_json })
+    }
+
+    /// Exact top-k for `queries.length / dimension` queries, on this thread.
+    #[napi]
+    pub fn search_batch(
+        &self,
+        queries: Float32ArraySlice,
+        k: u32,
+        threshold: Option<f64>,
+        filter_json: Option<String>,
+    ) -> napi::Result<Vec<Vec<NativeHit>>> {
+        guard(|| crate::tasks::run_search_batch(&self.shared, &queries, k, threshold, filter_json.as_deref()))
+    }
+
+    #[napi(ts_return_type = "Promise<NativeHit[][]>")]
+    pub fn search_batch_async(
+        &self,
+        queries: Float32Array,
+        k: u32,
+        threshold: Option<f64>,
+        filter_json: Option<String>,
+    ) -> AsyncTask<SearchBatchTask> {
+        AsyncTask::new(SearchBatchTask { shared: self.shared.clone(), queries, k, threshold, filter_json })
+    }
+
+    /// Frees the vectors; every later call fails with `CLOSED`.
+    #[napi]
+    pub fn close(&self) {
+        self.shared.close();
+    }
+}
