@@ -10,10 +10,13 @@ pub fn encode_f32_le(v: &[f32]) -> Vec<u8> {
 }
 
 pub fn decode_f32_le(bytes: &[u8]) -> Result<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(err(
             ErrorCode::InvalidVector,
-            format!("a float32 vector needs a multiple of 4 bytes, got {}", bytes.len()),
+            format!(
+                "a float32 vector needs a multiple of 4 bytes, got {}",
+                bytes.len()
+            ),
         ));
     }
     Ok(bytes
@@ -32,6 +35,9 @@ mod tests {
         let bytes = encode_f32_le(&v);
         assert_eq!(&bytes[..4], &[0x00, 0x00, 0x80, 0x3f]);
         assert_eq!(decode_f32_le(&bytes).unwrap(), v.to_vec());
-        assert_eq!(decode_f32_le(&[0, 1, 2]).unwrap_err().code, ErrorCode::InvalidVector);
+        assert_eq!(
+            decode_f32_le(&[0, 1, 2]).unwrap_err().code,
+            ErrorCode::InvalidVector
+        );
     }
 }

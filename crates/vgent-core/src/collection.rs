@@ -51,7 +51,10 @@ pub fn validate_id(id: &str) -> Result<()> {
     if id.len() > MAX_ID_BYTES {
         return Err(err(
             ErrorCode::InvalidId,
-            format!("id is {} bytes; the limit is {MAX_ID_BYTES} bytes (UTF-8)", id.len()),
+            format!(
+                "id is {} bytes; the limit is {MAX_ID_BYTES} bytes (UTF-8)",
+                id.len()
+            ),
         ));
     }
     Ok(())
@@ -102,11 +105,18 @@ impl Collection {
         if v.len() != self.dim {
             return Err(err(
                 ErrorCode::DimensionMismatch,
-                format!("{what} has dimension {}, the store holds dimension {}", v.len(), self.dim),
+                format!(
+                    "{what} has dimension {}, the store holds dimension {}",
+                    v.len(),
+                    self.dim
+                ),
             ));
         }
         if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-            return Err(err(ErrorCode::InvalidVector, format!("{what} has a non-finite value ({}) at index {i}", v[i])));
+            return Err(err(
+                ErrorCode::InvalidVector,
+                format!("{what} has a non-finite value ({}) at index {i}", v[i]),
+            ));
         }
         let inv = inverse_norm(self.kernels, v);
         if self.metric == Metric::Cosine && !(inv.is_finite() && inv > 0.0) {
@@ -120,7 +130,12 @@ impl Collection {
 
     /// Inserts or replaces many rows. Everything is validated before anything changes, so a bad entry
     /// rejects the whole batch. Duplicate ids inside the batch: the last one wins.
-    pub fn upsert_batch(&mut self, ids: &[String], vectors: &[f32], metadata: Vec<Option<Metadata>>) -> Result<()> {
+    pub fn upsert_batch(
+        &mut self,
+        ids: &[String],
+        vectors: &[f32],
+        metadata: Vec<Option<Metadata>>,
+    ) -> Result<()> {
         let n = ids.len();
         if vectors.len() != n * self.dim {
             return Err(err(
@@ -146,13 +161,25 @@ impl Collection {
             inv_norms.push(self.check_vector(row, &format!("vector {i} (id {id:?})"))?);
         }
         if self.ids.len() + n > u32::MAX as usize {
-            return Err(err(ErrorCode::InvalidArgument, "a collection holds at most 2^32-1 vectors"));
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                "a collection holds at most 2^32-1 vectors",
+            ));
         }
         self.data.reserve(vectors.len());
         let mut metadata = metadata.into_iter();
         for (i, id) in ids.iter().enumerate() {
-            let md = metadata.next().flatten().filter(|m| !m.is_empty()).map(Box::new);
-            self.put_row(id, &vectors[i * self.dim..(i + 1) * self.dim], inv_norms[i], md);
+            let md = metadata
+                .next()
+                .flatten()
+                .filter(|m| !m.is_empty())
+                .map(Box::new);
+            self.put_row(
+                id,
+                &vectors[i * self.dim..(i + 1) * self.dim],
+                inv_norms[i],
+                md,
+            );
         }
         Ok(())
     }
@@ -222,10 +249,16 @@ impl Collection {
 
     fn check_params(&self, p: &SearchParams) -> Result<()> {
         if p.k == 0 {
-            return Err(err(ErrorCode::InvalidArgument, "limit must be a positive integer"));
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                "limit must be a positive integer",
+            ));
         }
         if p.threshold.is_some_and(|t| !t.is_finite()) {
-            return Err(err(ErrorCode::InvalidArgument, "threshold must be a finite number"));
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                "threshold must be a finite number",
+            ));
         }
         Ok(())
     }
@@ -244,10 +277,14 @@ impl Collection {
     /// block is scored against every query while it is still in cache.
     pub fn search_batch(&self, queries: &[f32], p: &SearchParams) -> Result<Vec<Vec<SearchHit>>> {
         self.check_params(p)?;
-        if queries.len() % self.dim != 0 {
+        if !queries.len().is_multiple_of(self.dim) {
             return Err(err(
                 ErrorCode::DimensionMismatch,
-                format!("{} query floats are not a multiple of dimension {}", queries.len(), self.dim),
+                format!(
+                    "{} query floats are not a multiple of dimension {}",
+                    queries.len(),
+                    self.dim
+                ),
             ));
         }
         let q_inv: Vec<f32> = queries
@@ -262,12 +299,19 @@ impl Collection {
         let mut start = 0;
         while start < self.len() {
             let end = (start + block).min(self.len());
-            for ((q, inv), top) in queries.chunks_exact(self.dim).zip(&q_inv).zip(tops.iter_mut()) {
+            for ((q, inv), top) in queries
+                .chunks_exact(self.dim)
+                .zip(&q_inv)
+                .zip(tops.iter_mut())
+            {
                 self.scan_into(q, *inv, start, end, p.filter, top, &mut scores);
             }
             start = end;
         }
-        Ok(tops.into_iter().map(|t| self.finish(t, p.threshold)).collect())
+        Ok(tops
+            .into_iter()
+            .map(|t| self.finish(t, p.threshold))
+            .collect())
     }
 
     /// Scores rows `start..end` against `q` and offers them to `top`.
@@ -291,7 +335,10 @@ impl Collection {
             Some(f) if *f != Filter::All => {
                 for s in start..end {
                     if f.matches(self.metadata[s].as_deref()) {
-                        top.push(key(self.kernels.raw(self.metric, q, self.row(s)), s), s as u32);
+                        top.push(
+                            key(self.kernels.raw(self.metric, q, self.row(s)), s),
+                            s as u32,
+                        );
                     }
                 }
             }
@@ -300,7 +347,12 @@ impl Collection {
                 while b < end {
                     let e = (b + BLOCK_ROWS).min(end);
                     let out = &mut scores[..e - b];
-                    self.kernels.raw_rows(self.metric, q, &self.data[b * self.dim..e * self.dim], out);
+                    self.kernels.raw_rows(
+                        self.metric,
+                        q,
+                        &self.data[b * self.dim..e * self.dim],
+                        out,
+                    );
                     for (i, raw) in out.iter().enumerate() {
                         top.push(key(*raw, b + i), (b + i) as u32);
                     }

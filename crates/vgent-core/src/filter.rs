@@ -37,7 +37,8 @@ pub enum Filter {
 impl Filter {
     /// Parses the canonical tree produced by the TypeScript compiler.
     pub fn from_json(text: &str) -> Result<Filter> {
-        serde_json::from_str(text).map_err(|e| err(ErrorCode::InvalidFilter, format!("malformed filter: {e}")))
+        serde_json::from_str(text)
+            .map_err(|e| err(ErrorCode::InvalidFilter, format!("malformed filter: {e}")))
     }
 
     pub fn matches(&self, md: Option<&Metadata>) -> bool {
@@ -53,8 +54,12 @@ impl Filter {
             Filter::Gte { key, value } => number(field(key)).is_some_and(|x| x >= *value),
             Filter::Lt { key, value } => number(field(key)).is_some_and(|x| x < *value),
             Filter::Lte { key, value } => number(field(key)).is_some_and(|x| x <= *value),
-            Filter::In { key, values } => field(key).is_some_and(|v| values.iter().any(|s| equals(v, s))),
-            Filter::Nin { key, values } => !field(key).is_some_and(|v| values.iter().any(|s| equals(v, s))),
+            Filter::In { key, values } => {
+                field(key).is_some_and(|v| values.iter().any(|s| equals(v, s)))
+            }
+            Filter::Nin { key, values } => {
+                !field(key).is_some_and(|v| values.iter().any(|s| equals(v, s)))
+            }
             Filter::Exists { key, value } => field(key).is_some() == *value,
         }
     }
@@ -113,7 +118,10 @@ mod tests {
             (r#"{"op":"ne","key":"k","value":1}"#, true),
             (r#"{"op":"nin","key":"k","values":[1]}"#, true),
             (r#"{"op":"exists","key":"k","value":false}"#, true),
-            (r#"{"op":"not","arg":{"op":"gt","key":"k","value":0}}"#, true),
+            (
+                r#"{"op":"not","arg":{"op":"gt","key":"k","value":0}}"#,
+                true,
+            ),
         ] {
             assert_eq!(f(json).matches(Some(&m)), want, "{json}");
             assert_eq!(f(json).matches(None), want, "{json} without metadata");
@@ -132,8 +140,16 @@ mod tests {
 
     #[test]
     fn malformed_trees_are_filter_errors() {
-        for bad in [r#"{"op":"regex","key":"a","value":"x"}"#, r#"{"op":"gt","key":"a","value":"x"}"#, "[]"] {
-            assert_eq!(Filter::from_json(bad).unwrap_err().code, ErrorCode::InvalidFilter, "{bad}");
+        for bad in [
+            r#"{"op":"regex","key":"a","value":"x"}"#,
+            r#"{"op":"gt","key":"a","value":"x"}"#,
+            "[]",
+        ] {
+            assert_eq!(
+                Filter::from_json(bad).unwrap_err().code,
+                ErrorCode::InvalidFilter,
+                "{bad}"
+            );
         }
     }
 }

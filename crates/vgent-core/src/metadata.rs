@@ -30,14 +30,21 @@ impl Metadata {
 
     /// Parses one JSON object, rejecting values of any other type.
     pub fn from_json(text: &str) -> Result<Metadata> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| err(ErrorCode::InvalidArgument, format!("metadata is not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            err(
+                ErrorCode::InvalidArgument,
+                format!("metadata is not valid JSON: {e}"),
+            )
+        })?;
         Self::from_value(&value)
     }
 
     pub fn from_value(value: &Value) -> Result<Metadata> {
         let Value::Object(map) = value else {
-            return Err(err(ErrorCode::InvalidArgument, "metadata must be a plain object"));
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                "metadata must be a plain object",
+            ));
         };
         let mut pairs = Vec::with_capacity(map.len());
         for (k, v) in map {
@@ -52,7 +59,9 @@ impl Metadata {
         for (k, v) in &self.0 {
             let v = match v {
                 MetaValue::Str(s) => Value::from(&**s),
-                MetaValue::Num(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+                MetaValue::Num(n) => {
+                    serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+                }
                 MetaValue::Bool(b) => Value::Bool(*b),
                 MetaValue::List(l) => Value::Array(l.iter().map(|s| Value::from(&**s)).collect()),
             };
@@ -72,11 +81,19 @@ fn meta_value(key: &str, v: &Value) -> Result<MetaValue> {
     Ok(match v {
         Value::String(s) => MetaValue::Str(s.as_str().into()),
         Value::Bool(b) => MetaValue::Bool(*b),
-        Value::Number(n) => MetaValue::Num(n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| bad("not finite"))?),
+        Value::Number(n) => MetaValue::Num(
+            n.as_f64()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| bad("not finite"))?,
+        ),
         Value::Array(items) => MetaValue::List(
             items
                 .iter()
-                .map(|i| i.as_str().map(Into::into).ok_or_else(|| bad("an array with a non-string element")))
+                .map(|i| {
+                    i.as_str()
+                        .map(Into::into)
+                        .ok_or_else(|| bad("an array with a non-string element"))
+                })
                 .collect::<Result<_>>()?,
         ),
         Value::Null => return Err(bad("null")),
@@ -99,8 +116,18 @@ mod tests {
 
     #[test]
     fn rejects_other_types() {
-        for bad in [r#"{"a":null}"#, r#"{"a":{"b":1}}"#, r#"{"a":[1]}"#, "[1]", "nope"] {
-            assert_eq!(Metadata::from_json(bad).unwrap_err().code, ErrorCode::InvalidArgument, "{bad}");
+        for bad in [
+            r#"{"a":null}"#,
+            r#"{"a":{"b":1}}"#,
+            r#"{"a":[1]}"#,
+            "[1]",
+            "nope",
+        ] {
+            assert_eq!(
+                Metadata::from_json(bad).unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{bad}"
+            );
         }
     }
 }

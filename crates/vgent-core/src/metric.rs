@@ -65,10 +65,18 @@ mod tests {
 
     #[test]
     fn parse_round_trips() {
-        for m in [Metric::Cosine, Metric::Euclidean, Metric::DotProduct, Metric::Manhattan] {
+        for m in [
+            Metric::Cosine,
+            Metric::Euclidean,
+            Metric::DotProduct,
+            Metric::Manhattan,
+        ] {
             assert_eq!(Metric::parse(m.as_str()).unwrap(), m);
         }
-        assert_eq!(Metric::parse("l2").unwrap_err().code, ErrorCode::InvalidArgument);
+        assert_eq!(
+            Metric::parse("l2").unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
     }
 
     #[test]

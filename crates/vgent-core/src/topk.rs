@@ -119,7 +119,11 @@ mod tests {
         for (slot, key) in [1.0, 5.0, 5.0, 2.0, 5.0].iter().enumerate() {
             top.push(*key, slot as u32);
         }
-        let got: Vec<&str> = top.into_sorted().iter().map(|c| &*ids[c.slot as usize]).collect();
+        let got: Vec<&str> = top
+            .into_sorted()
+            .iter()
+            .map(|c| &*ids[c.slot as usize])
+            .collect();
         // Three 5.0s; ids ascending among them: a (slot 4), c (slot 2), d (slot 1).
         assert_eq!(got, vec!["a", "c", "d"]);
     }
@@ -127,7 +131,9 @@ mod tests {
     #[test]
     fn matches_a_full_sort_on_many_rows() {
         let n = 2000;
-        let ids: Vec<Box<str>> = (0..n).map(|i| format!("id{:05}", (i * 7919) % n).into()).collect();
+        let ids: Vec<Box<str>> = (0..n)
+            .map(|i| format!("id{:05}", (i * 7919) % n).into())
+            .collect();
         let keys: Vec<f32> = (0..n).map(|i| ((i * 31) % 97) as f32).collect();
         let mut top = TopK::new(25, &ids);
         for (slot, k) in keys.iter().enumerate() {

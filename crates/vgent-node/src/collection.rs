@@ -35,13 +35,20 @@ impl NativeCollection {
         guard(|| {
             let metric = Metric::parse(&metric).map_err(to_napi)?;
             let c = Collection::new(dimension as usize, metric).map_err(to_napi)?;
-            Ok(NativeCollection { shared: Shared::new(c) })
+            Ok(NativeCollection {
+                shared: Shared::new(c),
+            })
         })
     }
 
     /// Inserts or replaces `ids.length` rows from one row-major buffer, atomically, on this thread.
     #[napi]
-    pub fn upsert(&self, ids: Vec<String>, vectors: Float32ArraySlice, metadata_json: Option<String>) -> napi::Result<()> {
+    pub fn upsert(
+        &self,
+        ids: Vec<String>,
+        vectors: Float32ArraySlice,
+        metadata_json: Option<String>,
+    ) -> napi::Result<()> {
         guard(|| {
             let md = crate::tasks::parse_metadata(metadata_json.as_deref(), ids.len())?;
             self.shared.write(|c| c.upsert_batch(&ids, &vectors, md))
@@ -50,8 +57,18 @@ impl NativeCollection {
 
     /// `upsert` on the libuv pool, reading the caller's buffer in place (no copy before the store's).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn upsert_async(&self, ids: Vec<String>, vectors: Float32Array, metadata_json: Option<String>) -> AsyncTask<UpsertTask> {
-        AsyncTask::new(UpsertTask { shared: self.shared.clone(), ids, vectors, metadata_json })
+    pub fn upsert_async(
+        &self,
+        ids: Vec<String>,
+        vectors: Float32Array,
+        metadata_json: Option<String>,
+    ) -> AsyncTask<UpsertTask> {
+        AsyncTask::new(UpsertTask {
+            shared: self.shared.clone(),
+            ids,
+            vectors,
+            metadata_json,
+        })
     }
 
     #[napi]
@@ -95,7 +112,9 @@ impl NativeCollection {
         threshold: Option<f64>,
         filter_json: Option<String>,
     ) -> napi::Result<Vec<NativeHit>> {
-        guard(|| crate::tasks::run_search(&self.shared, &query, k, threshold, filter_json.as_deref()))
+        guard(|| {
+            crate::tasks::run_search(&self.shared, &query, k, threshold, filter_json.as_deref())
+        })
     }
 
     #[napi(ts_return_type = "Promise<NativeHit[]>")]
@@ -106,7 +125,13 @@ impl NativeCollection {
         threshold: Option<f64>,
         filter_json: Option<String>,
     ) -> AsyncTask<SearchTask> {
-        AsyncTask::new(SearchTask { shared: self.shared.clone(), query, k, threshold, filter_json })
+        AsyncTask::new(SearchTask {
+            shared: self.shared.clone(),
+            query,
+            k,
+            threshold,
+            filter_json,
+        })
     }
 
     /// Exact top-k for `queries.length / dimension` queries, on this thread.
@@ -118,7 +143,15 @@ impl NativeCollection {
         threshold: Option<f64>,
         filter_json: Option<String>,
     ) -> napi::Result<Vec<Vec<NativeHit>>> {
-        guard(|| crate::tasks::run_search_batch(&self.shared, &queries, k, threshold, filter_json.as_deref()))
+        guard(|| {
+            crate::tasks::run_search_batch(
+                &self.shared,
+                &queries,
+                k,
+                threshold,
+                filter_json.as_deref(),
+            )
+        })
     }
 
     #[napi(ts_return_type = "Promise<NativeHit[][]>")]
@@ -129,7 +162,13 @@ impl NativeCollection {
         threshold: Option<f64>,
         filter_json: Option<String>,
     ) -> AsyncTask<SearchBatchTask> {
-        AsyncTask::new(SearchBatchTask { shared: self.shared.clone(), queries, k, threshold, filter_json })
+        AsyncTask::new(SearchBatchTask {
+            shared: self.shared.clone(),
+            queries,
+            k,
+            threshold,
+            filter_json,
+        })
     }
 
     /// Frees the vectors; every later call fails with `CLOSED`.

@@ -22,7 +22,10 @@ pub struct NativeInfo {
 pub fn native_info() -> NativeInfo {
     NativeInfo {
         isa: Kernels::active().isa().name().to_string(),
-        available: Kernels::available().iter().map(|i| i.name().to_string()).collect(),
+        available: Kernels::available()
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     }
 }

@@ -22,7 +22,10 @@ impl Shared {
         f(guard.as_ref().ok_or_else(closed)?).map_err(to_napi)
     }
 
-    pub fn write<T>(&self, f: impl FnOnce(&mut Collection) -> vgent_core::Result<T>) -> napi::Result<T> {
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Collection) -> vgent_core::Result<T>,
+    ) -> napi::Result<T> {
         let mut guard = self.0.write().unwrap_or_else(|p| p.into_inner());
         f(guard.as_mut().ok_or_else(closed)?).map_err(to_napi)
     }

@@ -9,9 +9,15 @@ use vgent_core::{error::err, ErrorCode, Filter, Metadata, SearchHit, SearchParam
 
 /// Parses a JSON array of metadata objects (or nulls), one per id.
 pub fn parse_metadata(json: Option<&str>, n: usize) -> napi::Result<Vec<Option<Metadata>>> {
-    let Some(json) = json else { return Ok(Vec::new()) };
-    let values: Vec<serde_json::Value> = serde_json::from_str(json)
-        .map_err(|e| to_napi(err(ErrorCode::InvalidArgument, format!("metadata is not a JSON array: {e}"))))?;
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let values: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| {
+        to_napi(err(
+            ErrorCode::InvalidArgument,
+            format!("metadata is not a JSON array: {e}"),
+        ))
+    })?;
     if values.len() != n {
         return Err(to_napi(err(
             ErrorCode::InvalidArgument,
@@ -20,7 +26,13 @@ pub fn parse_metadata(json: Option<&str>, n: usize) -> napi::Result<Vec<Option<M
     }
     values
         .iter()
-        .map(|v| if v.is_null() { Ok(None) } else { Metadata::from_value(v).map(Some) })
+        .map(|v| {
+            if v.is_null() {
+                Ok(None)
+            } else {
+                Metadata::from_value(v).map(Some)
+            }
+        })
         .collect::<vgent_core::Result<_>>()
         .map_err(to_napi)
 }
@@ -31,13 +43,28 @@ fn parse_filter(json: Option<&str>) -> napi::Result<Option<Filter>> {
 
 fn to_hits(hits: Vec<SearchHit>) -> Vec<NativeHit> {
     hits.into_iter()
-        .map(|h| NativeHit { id: h.id, similarity: h.similarity, distance: h.distance, metadata: h.metadata.map(|m| m.to_json()) })
+        .map(|h| NativeHit {
+            id: h.id,
+            similarity: h.similarity,
+            distance: h.distance,
+            metadata: h.metadata.map(|m| m.to_json()),
+        })
         .collect()
 }
 
-pub fn run_search(shared: &Shared, q: &[f32], k: u32, threshold: Option<f64>, filter: Option<&str>) -> napi::Result<Vec<NativeHit>> {
+pub fn run_search(
+    shared: &Shared,
+    q: &[f32],
+    k: u32,
+    threshold: Option<f64>,
+    filter: Option<&str>,
+) -> napi::Result<Vec<NativeHit>> {
     let filter = parse_filter(filter)?;
-    let p = SearchParams { k: k as usize, threshold, filter: filter.as_ref() };
+    let p = SearchParams {
+        k: k as usize,
+        threshold,
+        filter: filter.as_ref(),
+    };
     shared.read(|c| c.search(q, &p)).map(to_hits)
 }
 
@@ -49,8 +76,14 @@ pub fn run_search_batch(
     filter: Option<&str>,
 ) -> napi::Result<Vec<Vec<NativeHit>>> {
     let filter = parse_filter(filter)?;
-    let p = SearchParams { k: k as usize, threshold, filter: filter.as_ref() };
-    shared.read(|c| c.search_batch(qs, &p)).map(|all| all.into_iter().map(to_hits).collect())
+    let p = SearchParams {
+        k: k as usize,
+        threshold,
+        filter: filter.as_ref(),
+    };
+    shared
+        .read(|c| c.search_batch(qs, &p))
+        .map(|all| all.into_iter().map(to_hits).collect())
 }
 
 pub struct UpsertTask {
@@ -67,7 +100,8 @@ impl Task for UpsertTask {
     fn compute(&mut self) -> napi::Result<()> {
         guard(|| {
             let md = parse_metadata(self.metadata_json.as_deref(), self.ids.len())?;
-            self.shared.write(|c| c.upsert_batch(&self.ids, &self.vectors, md))
+            self.shared
+                .write(|c| c.upsert_batch(&self.ids, &self.vectors, md))
         })
     }
 
@@ -89,7 +123,15 @@ impl Task for SearchTask {
     type JsValue = Vec<NativeHit>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        guard(|| run_search(&self.shared, &self.query, self.k, self.threshold, self.filter_json.as_deref()))
+        guard(|| {
+            run_search(
+                &self.shared,
+                &self.query,
+                self.k,
+                self.threshold,
+                self.filter_json.as_deref(),
+            )
+        })
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
@@ -110,7 +152,15 @@ impl Task for SearchBatchTask {
     type JsValue = Vec<Vec<NativeHit>>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        guard(|| run_search_batch(&self.shared, &self.queries, self.k, self.threshold, self.filter_json.as_deref()))
+        guard(|| {
+            run_search_batch(
+                &self.shared,
+                &self.queries,
+                self.k,
+                self.threshold,
+                self.filter_json.as_deref(),
+            )
+        })
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

@@ -4,12 +4,17 @@ use crate::metadata::Metadata;
 fn coll(metric: Metric) -> Collection {
     let mut c = Collection::new(2, metric).unwrap();
     let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-    c.upsert_batch(&ids, &[1.0, 0.0, 0.0, 1.0, 3.0, 4.0], vec![]).unwrap();
+    c.upsert_batch(&ids, &[1.0, 0.0, 0.0, 1.0, 3.0, 4.0], vec![])
+        .unwrap();
     c
 }
 
 fn params(k: usize) -> SearchParams<'static> {
-    SearchParams { k, threshold: None, filter: None }
+    SearchParams {
+        k,
+        threshold: None,
+        filter: None,
+    }
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -20,22 +25,48 @@ fn close(a: f64, b: f64) -> bool {
 fn hand_checked_scores_for_every_metric() {
     // Query (1, 0) against a=(1,0), b=(0,1), c=(3,4).
     let q = [1.0, 0.0];
-    let cases: [(Metric, [(&str, f64, f64); 3]); 4] = [
-        (Metric::Cosine, [("a", 1.0, 0.0), ("c", 0.6, 0.4), ("b", 0.0, 1.0)]),
-        (Metric::DotProduct, [("c", 3.0, -3.0), ("a", 1.0, -1.0), ("b", 0.0, 0.0)]),
+    type Expected = [(&'static str, f64, f64); 3];
+    let cases: [(Metric, Expected); 4] = [
+        (
+            Metric::Cosine,
+            [("a", 1.0, 0.0), ("c", 0.6, 0.4), ("b", 0.0, 1.0)],
+        ),
+        (
+            Metric::DotProduct,
+            [("c", 3.0, -3.0), ("a", 1.0, -1.0), ("b", 0.0, 0.0)],
+        ),
         (
             Metric::Euclidean,
-            [("a", 1.0, 0.0), ("b", 1.0 / (1.0 + 2f64.sqrt()), 2f64.sqrt()), ("c", 1.0 / (1.0 + 20f64.sqrt()), 20f64.sqrt())],
+            [
+                ("a", 1.0, 0.0),
+                ("b", 1.0 / (1.0 + 2f64.sqrt()), 2f64.sqrt()),
+                ("c", 1.0 / (1.0 + 20f64.sqrt()), 20f64.sqrt()),
+            ],
         ),
-        (Metric::Manhattan, [("a", 1.0, 0.0), ("b", 1.0 / 3.0, 2.0), ("c", 1.0 / 7.0, 6.0)]),
+        (
+            Metric::Manhattan,
+            [
+                ("a", 1.0, 0.0),
+                ("b", 1.0 / 3.0, 2.0),
+                ("c", 1.0 / 7.0, 6.0),
+            ],
+        ),
     ];
     for (metric, want) in cases {
         let hits = coll(metric).search(&q, &params(10)).unwrap();
         assert_eq!(hits.len(), 3, "{metric:?}");
         for (hit, (id, sim, dist)) in hits.iter().zip(want) {
             assert_eq!(hit.id, id, "{metric:?}");
-            assert!(close(hit.similarity, sim), "{metric:?} {id} sim {} != {sim}", hit.similarity);
-            assert!(close(hit.distance, dist), "{metric:?} {id} dist {} != {dist}", hit.distance);
+            assert!(
+                close(hit.similarity, sim),
+                "{metric:?} {id} sim {} != {sim}",
+                hit.similarity
+            );
+            assert!(
+                close(hit.distance, dist),
+                "{metric:?} {id} dist {} != {dist}",
+                hit.distance
+            );
         }
     }
 }
@@ -60,15 +91,23 @@ fn upsert_replaces_and_remove_keeps_the_map_consistent() {
 fn a_bad_entry_rejects_the_whole_batch() {
     let mut c = coll(Metric::Cosine);
     let ids: Vec<String> = vec!["x".into(), "y".into()];
-    let e = c.upsert_batch(&ids, &[1.0, 1.0, 0.0, 0.0], vec![]).unwrap_err();
+    let e = c
+        .upsert_batch(&ids, &[1.0, 1.0, 0.0, 0.0], vec![])
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidVector);
-    let e = c.upsert_batch(&ids, &[1.0, f32::NAN, 1.0, 1.0], vec![]).unwrap_err();
+    let e = c
+        .upsert_batch(&ids, &[1.0, f32::NAN, 1.0, 1.0], vec![])
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidVector);
     let e = c.upsert_batch(&ids, &[1.0, 1.0, 1.0], vec![]).unwrap_err();
     assert_eq!(e.code, ErrorCode::DimensionMismatch);
-    let e = c.upsert_batch(&["".into()], &[1.0, 1.0], vec![]).unwrap_err();
+    let e = c
+        .upsert_batch(&["".into()], &[1.0, 1.0], vec![])
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidId);
-    let e = c.upsert_batch(&["x".repeat(MAX_ID_BYTES + 1)], &[1.0, 1.0], vec![]).unwrap_err();
+    let e = c
+        .upsert_batch(&["x".repeat(MAX_ID_BYTES + 1)], &[1.0, 1.0], vec![])
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidId);
     assert_eq!(c.len(), 3);
     assert!(!c.contains("x"));
@@ -77,7 +116,8 @@ fn a_bad_entry_rejects_the_whole_batch() {
 #[test]
 fn duplicates_in_one_batch_last_wins() {
     let mut c = Collection::new(1, Metric::DotProduct).unwrap();
-    c.upsert_batch(&["a".into(), "a".into()], &[1.0, 2.0], vec![]).unwrap();
+    c.upsert_batch(&["a".into(), "a".into()], &[1.0, 2.0], vec![])
+        .unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!(c.get("a").unwrap().0, vec![2.0]);
 }
@@ -93,10 +133,28 @@ fn filtered_search_fills_the_limit_and_threshold_applies() {
         .collect();
     c.upsert_batch(&ids, &vecs, md).unwrap();
     let f = Filter::from_json(r#"{"op":"eq","key":"even","value":true}"#).unwrap();
-    let hits = c.search(&[1.0], &SearchParams { k: 5, threshold: None, filter: Some(&f) }).unwrap();
+    let hits = c
+        .search(
+            &[1.0],
+            &SearchParams {
+                k: 5,
+                threshold: None,
+                filter: Some(&f),
+            },
+        )
+        .unwrap();
     let got: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(got, vec!["0998", "0996", "0994", "0992", "0990"]);
-    let hits = c.search(&[1.0], &SearchParams { k: 10, threshold: Some(995.0), filter: None }).unwrap();
+    let hits = c
+        .search(
+            &[1.0],
+            &SearchParams {
+                k: 10,
+                threshold: Some(995.0),
+                filter: None,
+            },
+        )
+        .unwrap();
     assert_eq!(hits.len(), 5);
     assert!(hits.iter().all(|h| h.similarity >= 995.0));
 }
@@ -107,7 +165,9 @@ fn batch_search_equals_single_searches() {
     let n = 3000;
     let mut c = Collection::new(dim, Metric::Cosine).unwrap();
     let ids: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
-    let vecs: Vec<f32> = (0..n * dim).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 0.999).collect();
+    let vecs: Vec<f32> = (0..n * dim)
+        .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 0.999)
+        .collect();
     c.upsert_batch(&ids, &vecs, vec![]).unwrap();
     let queries = &vecs[..dim * 4];
     let batch = c.search_batch(queries, &params(7)).unwrap();
@@ -119,10 +179,26 @@ fn batch_search_equals_single_searches() {
 #[test]
 fn bad_params_are_rejected() {
     let c = coll(Metric::Cosine);
-    assert_eq!(c.search(&[1.0, 0.0], &params(0)).unwrap_err().code, ErrorCode::InvalidArgument);
-    let nan = SearchParams { k: 1, threshold: Some(f64::NAN), filter: None };
-    assert_eq!(c.search(&[1.0, 0.0], &nan).unwrap_err().code, ErrorCode::InvalidArgument);
-    assert_eq!(c.search(&[1.0], &params(1)).unwrap_err().code, ErrorCode::DimensionMismatch);
-    assert_eq!(c.search(&[0.0, 0.0], &params(1)).unwrap_err().code, ErrorCode::InvalidVector);
+    assert_eq!(
+        c.search(&[1.0, 0.0], &params(0)).unwrap_err().code,
+        ErrorCode::InvalidArgument
+    );
+    let nan = SearchParams {
+        k: 1,
+        threshold: Some(f64::NAN),
+        filter: None,
+    };
+    assert_eq!(
+        c.search(&[1.0, 0.0], &nan).unwrap_err().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        c.search(&[1.0], &params(1)).unwrap_err().code,
+        ErrorCode::DimensionMismatch
+    );
+    assert_eq!(
+        c.search(&[0.0, 0.0], &params(1)).unwrap_err().code,
+        ErrorCode::InvalidVector
+    );
     assert!(Collection::new(0, Metric::Cosine).is_err());
 }

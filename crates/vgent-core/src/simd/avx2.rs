@@ -34,7 +34,11 @@ unsafe fn fold(
         i += 32;
     }
     while i + 8 <= n {
-        acc[0] = step(acc[0], _mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)));
+        acc[0] = step(
+            acc[0],
+            _mm256_loadu_ps(pa.add(i)),
+            _mm256_loadu_ps(pb.add(i)),
+        );
         i += 8;
     }
     let mut rest = 0.0;

@@ -7,11 +7,7 @@ use std::arch::x86_64::*;
 
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn fold(
-    a: &[f32],
-    b: &[f32],
-    step: impl Fn(__m512, __m512, __m512) -> __m512,
-) -> f32 {
+unsafe fn fold(a: &[f32], b: &[f32], step: impl Fn(__m512, __m512, __m512) -> __m512) -> f32 {
     let n = a.len().min(b.len());
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
     let mut acc = [_mm512_setzero_ps(); 4];
@@ -25,7 +21,11 @@ unsafe fn fold(
         i += 64;
     }
     while i + 16 <= n {
-        acc[0] = step(acc[0], _mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)));
+        acc[0] = step(
+            acc[0],
+            _mm512_loadu_ps(pa.add(i)),
+            _mm512_loadu_ps(pb.add(i)),
+        );
         i += 16;
     }
     if i < n {
@@ -54,7 +54,9 @@ pub(super) unsafe fn l2sq(a: &[f32], b: &[f32]) -> f32 {
 
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn l1(a: &[f32], b: &[f32]) -> f32 {
-    fold(a, b, |acc, x, y| _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y))))
+    fold(a, b, |acc, x, y| {
+        _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y)))
+    })
 }
 
 super::row_kernels!("avx512f");

@@ -208,10 +208,14 @@ mod tests {
     use super::*;
 
     fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..n)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
             })
             .collect()
@@ -225,14 +229,25 @@ mod tests {
     fn every_isa_matches_the_portable_oracle() {
         let oracle = Kernels::for_isa(Isa::Portable).unwrap();
         // Lengths that hit every main loop, the 16/8-wide loops and the ragged tails.
-        for len in [1usize, 3, 7, 8, 15, 16, 17, 31, 63, 64, 65, 100, 383, 384, 1536] {
+        for len in [
+            1usize, 3, 7, 8, 15, 16, 17, 31, 63, 64, 65, 100, 383, 384, 1536,
+        ] {
             let a = pseudo_random(len, len as u64);
             let b = pseudo_random(len, len as u64 + 99);
             for isa in Kernels::available() {
                 let k = Kernels::for_isa(isa).unwrap();
-                assert!(close(k.dot(&a, &b), oracle.dot(&a, &b)), "{isa:?} dot len {len}");
-                assert!(close(k.l2sq(&a, &b), oracle.l2sq(&a, &b)), "{isa:?} l2sq len {len}");
-                assert!(close(k.l1(&a, &b), oracle.l1(&a, &b)), "{isa:?} l1 len {len}");
+                assert!(
+                    close(k.dot(&a, &b), oracle.dot(&a, &b)),
+                    "{isa:?} dot len {len}"
+                );
+                assert!(
+                    close(k.l2sq(&a, &b), oracle.l2sq(&a, &b)),
+                    "{isa:?} l2sq len {len}"
+                );
+                assert!(
+                    close(k.l1(&a, &b), oracle.l1(&a, &b)),
+                    "{isa:?} l1 len {len}"
+                );
             }
         }
     }

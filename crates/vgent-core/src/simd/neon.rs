@@ -18,7 +18,11 @@ unsafe fn fold(
     let mut i = 0;
     while i + 16 <= n {
         for (j, slot) in acc.iter_mut().enumerate() {
-            *slot = step(*slot, vld1q_f32(pa.add(i + 4 * j)), vld1q_f32(pb.add(i + 4 * j)));
+            *slot = step(
+                *slot,
+                vld1q_f32(pa.add(i + 4 * j)),
+                vld1q_f32(pb.add(i + 4 * j)),
+            );
         }
         i += 16;
     }
@@ -31,7 +35,10 @@ unsafe fn fold(
         rest += tail(*pa.add(i), *pb.add(i));
         i += 1;
     }
-    vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3]))) + rest
+    vaddvq_f32(vaddq_f32(
+        vaddq_f32(acc[0], acc[1]),
+        vaddq_f32(acc[2], acc[3]),
+    )) + rest
 }
 
 #[target_feature(enable = "neon")]
@@ -54,7 +61,12 @@ pub(super) unsafe fn l2sq(a: &[f32], b: &[f32]) -> f32 {
 
 #[target_feature(enable = "neon")]
 pub(super) unsafe fn l1(a: &[f32], b: &[f32]) -> f32 {
-    fold(a, b, |acc, x, y| vaddq_f32(acc, vabdq_f32(x, y)), |x, y| (x - y).abs())
+    fold(
+        a,
+        b,
+        |acc, x, y| vaddq_f32(acc, vabdq_f32(x, y)),
+        |x, y| (x - y).abs(),
+    )
 }
 
 super::row_kernels!("neon");
