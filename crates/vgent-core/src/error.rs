@@ -10,6 +10,10 @@ pub enum ErrorCode {
     InvalidArgument,
     InvalidFilter,
     Closed,
+    StoreCorrupt,
+    StoreLocked,
+    StoreMismatch,
+    Io,
     Internal,
 }
 
@@ -22,6 +26,10 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::InvalidFilter => "INVALID_FILTER",
             ErrorCode::Closed => "CLOSED",
+            ErrorCode::StoreCorrupt => "STORE_CORRUPT",
+            ErrorCode::StoreLocked => "STORE_LOCKED",
+            ErrorCode::StoreMismatch => "STORE_MISMATCH",
+            ErrorCode::Io => "IO_ERROR",
             ErrorCode::Internal => "INTERNAL",
         }
     }

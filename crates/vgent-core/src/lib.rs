@@ -9,6 +9,7 @@ pub mod codec;
 pub mod collection;
 pub mod error;
 pub mod filter;
+pub mod log;
 pub mod metadata;
 pub mod metric;
 pub mod simd;
