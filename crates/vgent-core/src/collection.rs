@@ -136,6 +136,18 @@ impl Collection {
         vectors: &[f32],
         metadata: Vec<Option<Metadata>>,
     ) -> Result<()> {
+        let inv_norms = self.validate_batch(ids, vectors, &metadata)?;
+        self.apply_batch(ids, vectors, &inv_norms, metadata);
+        Ok(())
+    }
+
+    /// The checks of `upsert_batch`; returns 1/‖row‖ for each row, for `apply_batch`.
+    pub fn validate_batch(
+        &self,
+        ids: &[String],
+        vectors: &[f32],
+        metadata: &[Option<Metadata>],
+    ) -> Result<Vec<f32>> {
         let n = ids.len();
         if vectors.len() != n * self.dim {
             return Err(err(
@@ -166,6 +178,17 @@ impl Collection {
                 "a collection holds at most 2^32-1 vectors",
             ));
         }
+        Ok(inv_norms)
+    }
+
+    /// Stores a batch that `validate_batch` accepted.
+    pub fn apply_batch(
+        &mut self,
+        ids: &[String],
+        vectors: &[f32],
+        inv_norms: &[f32],
+        metadata: Vec<Option<Metadata>>,
+    ) {
         self.data.reserve(vectors.len());
         let mut metadata = metadata.into_iter();
         for (i, id) in ids.iter().enumerate() {
@@ -181,7 +204,6 @@ impl Collection {
                 md,
             );
         }
-        Ok(())
     }
 
     fn put_row(&mut self, id: &str, row: &[f32], inv_norm: f32, md: Option<Box<Metadata>>) {

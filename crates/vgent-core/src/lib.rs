@@ -12,6 +12,7 @@ pub mod filter;
 pub mod log;
 pub mod metadata;
 pub mod metric;
+pub mod persistent;
 pub mod simd;
 pub mod topk;
 
