@@ -44,7 +44,7 @@ export function toFloat32(v: unknown, dimension: number, where = 'vector'): Floa
     }
     const arr = v as ArrayLike<unknown>
     for (let i = 0; i < arr.length; i++) {
-      if (typeof arr[i] !== 'number' && typeof arr[i] !== 'bigint') {
+      if (typeof arr[i] !== 'number') {
         throw new VgentError(ErrorCode.INVALID_VECTOR, `${where}[${i}] is ${typeof arr[i]}, not a number`)
       }
     }
@@ -71,16 +71,19 @@ export function checkMetadata(md: unknown, where = 'metadata'): Metadata {
     throw new VgentError(ErrorCode.INVALID_ARGUMENT, `${where} must be a plain object of string, number, boolean or string[] values`)
   }
   const out: Metadata = {}
+  // defineProperty, not assignment: a key named "__proto__" must stay an ordinary own key.
+  const set = (key: string, value: Metadata[string]) =>
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
   for (const [key, value] of Object.entries(md)) {
     const bad = (what: string) =>
       new VgentError(ErrorCode.INVALID_ARGUMENT, `${where}.${key} is ${what}: expected a string, finite number, boolean or string[]`)
-    if (typeof value === 'string' || typeof value === 'boolean') out[key] = value
+    if (typeof value === 'string' || typeof value === 'boolean') set(key, value)
     else if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw bad(String(value))
-      out[key] = value
+      set(key, value)
     } else if (Array.isArray(value)) {
       if (!value.every((x) => typeof x === 'string')) throw bad('an array with a non-string element')
-      out[key] = [...value]
+      set(key, [...value])
     } else throw bad(value === null ? 'null' : typeof value)
   }
   return out

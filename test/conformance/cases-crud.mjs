@@ -123,6 +123,30 @@ export function registerCrudCases({ test, open }) {
     t.deepEqual(hit.metadata, metadata)
   })
 
+  test('metadata keys named like Object.prototype members round-trip and filter like any key', async (t) => {
+    const store = await open(t, { dimension: 2 })
+    // JSON.parse creates own properties even for "__proto__".
+    const metadata = JSON.parse('{"__proto__":"p","constructor":"c","toString":["s"],"hasOwnProperty":true,"valueOf":1}')
+    await store.add('m', [1, 0], metadata)
+    await store.add('plain', [0, 1], { other: 'x' })
+    const got = (await store.get('m')).metadata
+    t.deepEqual(Object.keys(got).sort(), ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf'])
+    t.true(Object.hasOwn(got, '__proto__'), '__proto__ kept as an own key')
+    t.is(Object.getOwnPropertyDescriptor(got, '__proto__')?.value, 'p')
+    t.is(got.constructor, 'c')
+    t.deepEqual(got.toString, ['s'])
+    t.is(got.hasOwnProperty, true)
+    t.is(got.valueOf, 1)
+    const ids = async (filter) => (await store.search([1, 1], { filter })).map((r) => r.id).sort()
+    t.deepEqual(await ids(JSON.parse('{"__proto__":"p"}')), ['m'])
+    t.deepEqual(await ids({ constructor: 'c' }), ['m'])
+    t.deepEqual(await ids({ toString: 's' }), ['m'])
+    t.deepEqual(await ids({ valueOf: { $gte: 1 } }), ['m'])
+    // Inherited names are not keys of an entry that does not have them.
+    t.deepEqual(await ids({ constructor: { $exists: true } }), ['m'])
+    t.deepEqual(await ids({ toString: { $exists: false } }), ['plain'])
+  })
+
   test('ids are case-sensitive, unicode-safe, and may contain any characters', async (t) => {
     const store = await open(t, { dimension: 2 })
     const ids = ['a', 'A', ' a', 'a ', 'ä', 'a/b:c?d#e', '日本', '😀', '"quoted"', 'line\nbreak', '{"json":1}']

@@ -167,6 +167,13 @@ export async function rejectsWith(t, fn, code, what = '') {
   return err
 }
 
+/** Like rejectsWith, but any of `codes` is acceptable (where the contract leaves the choice open). */
+export async function rejectsWithOneOf(t, fn, codes, what = '') {
+  const err = await t.throwsAsync(fn, { instanceOf: VgentError }, `${what}: expected VgentError (${codes.join(' or ')})`)
+  if (err) t.true(codes.includes(err.code), `${what}: code ${err.code} (message: ${err.message}) not in ${codes.join(', ')}`)
+  return err
+}
+
 /** Snapshot of a store's observable state: count plus a copy of every listed entry. */
 export async function snapshot(store, ids) {
   const entries = {}
