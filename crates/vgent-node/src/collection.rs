@@ -1,10 +1,12 @@
 //! `NativeCollection`: the Memory tier's native object. Private to the package; the public API is the
 //! hand-written TypeScript `MemoryVectorBackend`, which validates arguments and orders calls.
 use crate::error::{guard, to_napi};
-use crate::shared::Shared;
-use crate::tasks::{SearchBatchTask, SearchTask, UpsertTask};
+use crate::shared::{Shared, Store};
+use crate::tasks::{SearchBatchTask, SearchTask, SyncTask, UpsertTask};
 use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice};
 use napi_derive::napi;
+use vgent_core::log::Durability;
+use vgent_core::persistent::PersistentCollection;
 use vgent_core::{Collection, Metric};
 
 /// One search hit; `metadata` is JSON text (or absent when the entry has none).
@@ -36,7 +38,55 @@ impl NativeCollection {
             let metric = Metric::parse(&metric).map_err(to_napi)?;
             let c = Collection::new(dimension as usize, metric).map_err(to_napi)?;
             Ok(NativeCollection {
-                shared: Shared::new(c),
+                shared: Shared::new(Store::Memory(c)),
+            })
+        })
+    }
+
+    /// Opens (creating if needed) a log-backed store in `dir` for writing, replaying its log. Writes
+    /// are appended before they are applied; call `syncAsync` before acknowledging them.
+    #[napi(factory)]
+    pub fn open_persistent(
+        dir: String,
+        dimension: u32,
+        metric: String,
+        fsync: bool,
+    ) -> napi::Result<Self> {
+        guard(|| {
+            let metric = Metric::parse(&metric).map_err(to_napi)?;
+            let durability = if fsync {
+                Durability::Fsync
+            } else {
+                Durability::None
+            };
+            let p = PersistentCollection::open(
+                std::path::Path::new(&dir),
+                dimension as usize,
+                metric,
+                durability,
+            )
+            .map_err(to_napi)?;
+            Ok(NativeCollection {
+                shared: Shared::new(Store::Persistent(p)),
+            })
+        })
+    }
+
+    /// Makes every write appended so far durable (fsync on the pool; concurrent calls share one).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn sync_async(&self) -> AsyncTask<SyncTask> {
+        AsyncTask::new(SyncTask {
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// Rewrites a persistent store's log as its live entries only.
+    #[napi]
+    pub fn compact(&self) -> napi::Result<()> {
+        guard(|| {
+            self.shared.write(|s| match s {
+                Store::Persistent(p) => p.compact(),
+                Store::Memory(_) => Ok(()),
             })
         })
     }
@@ -51,7 +101,7 @@ impl NativeCollection {
     ) -> napi::Result<()> {
         guard(|| {
             let md = crate::tasks::parse_metadata(metadata_json.as_deref(), ids.len())?;
-            self.shared.write(|c| c.upsert_batch(&ids, &vectors, md))
+            self.shared.write(|s| s.upsert(&ids, &vectors, md))
         })
     }
 
@@ -73,12 +123,12 @@ impl NativeCollection {
 
     #[napi]
     pub fn remove(&self, id: String) -> napi::Result<bool> {
-        guard(|| self.shared.write(|c| Ok(c.remove(&id))))
+        guard(|| self.shared.write(|s| s.remove(&id)))
     }
 
     #[napi]
     pub fn clear(&self) -> napi::Result<u32> {
-        guard(|| self.shared.write(|c| Ok(c.clear() as u32)))
+        guard(|| self.shared.write(|s| s.clear().map(|n| n as u32)))
     }
 
     #[napi]

@@ -101,7 +101,7 @@ impl Task for UpsertTask {
         guard(|| {
             let md = parse_metadata(self.metadata_json.as_deref(), self.ids.len())?;
             self.shared
-                .write(|c| c.upsert_batch(&self.ids, &self.vectors, md))
+                .write(|s| s.upsert(&self.ids, &self.vectors, md))
         })
     }
 
@@ -165,5 +165,22 @@ impl Task for SearchBatchTask {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
         Ok(output)
+    }
+}
+
+pub struct SyncTask {
+    pub shared: Shared,
+}
+
+impl Task for SyncTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> napi::Result<()> {
+        guard(|| self.shared.sync())
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
+        Ok(())
     }
 }

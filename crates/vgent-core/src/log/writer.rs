@@ -156,6 +156,11 @@ impl LogWriter {
         Ok(t.appended)
     }
 
+    /// Sequence number of the last appended record.
+    pub fn appended(&self) -> u64 {
+        self.tail.lock().unwrap_or_else(|p| p.into_inner()).appended
+    }
+
     /// Returns once record `seq` is durable under this writer's policy. Writers that arrive while an
     /// fsync runs wait for it, then one of them syncs for all: group commit.
     pub fn sync(&self, seq: u64) -> Result<()> {
