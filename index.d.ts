@@ -11,6 +11,15 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class NativeCollection {
   constructor(dimension: number, metric: string)
+  /**
+   * Opens (creating if needed) a log-backed store in `dir` for writing, replaying its log. Writes
+   * are appended before they are applied; call `syncAsync` before acknowledging them.
+   */
+  static openPersistent(dir: string, dimension: number, metric: string, fsync: boolean): NativeCollection
+  /** Makes every write appended so far durable (fsync on the pool; concurrent calls share one). */
+  syncAsync(): Promise<void>
+  /** Rewrites a persistent store's log as its live entries only. */
+  compact(): void
   /** Inserts or replaces `ids.length` rows from one row-major buffer, atomically, on this thread. */
   upsert(ids: Array<string>, vectors: Float32Array, metadataJson?: string | undefined | null): void
   /** `upsert` on the libuv pool, reading the caller's buffer in place (no copy before the store's). */

@@ -7,6 +7,10 @@ export const ErrorCode = {
   INVALID_FILTER: 'INVALID_FILTER',
   CLOSED: 'CLOSED',
   BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  STORE_LOCKED: 'STORE_LOCKED',
+  STORE_MISMATCH: 'STORE_MISMATCH',
+  IO_ERROR: 'IO_ERROR',
   INTERNAL: 'INTERNAL',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -20,11 +20,16 @@ export interface NativeCollection {
   searchAsync(q: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[]>
   searchBatch(qs: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): NativeHit[][]
   searchBatchAsync(qs: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[][]>
+  syncAsync(): Promise<void>
+  compact(): void
   close(): void
 }
 
 export interface NativeBinding {
-  NativeCollection: new (dimension: number, metric: string) => NativeCollection
+  NativeCollection: {
+    new (dimension: number, metric: string): NativeCollection
+    openPersistent(dir: string, dimension: number, metric: string, fsync: boolean): NativeCollection
+  }
   nativeInfo(): { isa: string; available: string[]; version: string }
 }
 

@@ -1,0 +1,184 @@
+/**
+ * The protocol over a native collection, shared by the Memory and D-gent tiers. Small calls run on
+ * the JS thread (a thread hop would cost more than the work); big scans and big batches run on the
+ * libuv pool so the event loop keeps turning. Subclasses add durability through `afterWrite`.
+ */
+import { normalizeBatch } from '../batch'
+import { Embedding } from '../embedding'
+import { ErrorCode, VgentError, fromNative } from '../errors'
+import { ReadWriteGate } from '../gate'
+import type { NativeCollection, NativeHit } from '../native'
+import type {
+  BatchEntry,
+  BulkBatch,
+  DistanceMetric,
+  Metadata,
+  SearchOptions,
+  SearchResult,
+  VectorEntry,
+  VectorInput,
+  VgentProtocol,
+} from '../types'
+import { checkId, checkMetadata, checkSearchOptions, toFloat32 } from '../validate'
+
+/** Above this many floats of work, a call goes to the thread pool (~1 ms of scanning). */
+const ASYNC_WORK_FLOATS = 1 << 20
+
+export function toResults(hits: NativeHit[]): SearchResult[] {
+  return hits.map((h) => ({
+    id: h.id,
+    similarity: h.similarity,
+    distance: h.distance,
+    metadata: h.metadata ? (JSON.parse(h.metadata) as Metadata) : {},
+  }))
+}
+
+export abstract class NativeVectorStore implements VgentProtocol {
+  protected readonly gate = new ReadWriteGate()
+  private closed = false
+
+  protected constructor(
+    readonly dimension: number,
+    readonly metric: DistanceMetric,
+    protected readonly native: NativeCollection,
+  ) {}
+
+  /** Runs after a write has been applied, outside the gate; its promise is the write's acknowledgement. */
+  protected async afterWrite(): Promise<void> {}
+
+  protected checkOpen(): void {
+    if (this.closed) throw new VgentError(ErrorCode.CLOSED, 'the store is closed')
+  }
+
+  /** Runs `body` through the gate after the closed check, converting native errors. */
+  protected async op<T>(write: boolean, body: () => T | Promise<T>): Promise<T> {
+    this.checkOpen()
+    return this.gate.run(write, async () => {
+      this.checkOpen()
+      try {
+        return await body()
+      } catch (e) {
+        throw fromNative(e)
+      }
+    })
+  }
+
+  async add(id: string, vector: VectorInput, metadata?: Metadata): Promise<string> {
+    this.checkOpen()
+    checkId(id)
+    const v = toFloat32(vector, this.dimension)
+    const md = checkMetadata(metadata)
+    const json = Object.keys(md).length > 0 ? JSON.stringify([md]) : null
+    await this.op(true, () => this.native.upsert([id], v, json))
+    await this.afterWrite()
+    return id
+  }
+
+  async addBatch(entries: Iterable<BatchEntry> | BulkBatch): Promise<string[]> {
+    this.checkOpen()
+    const batch = normalizeBatch(entries, this.dimension)
+    const json = batch.metadata ? JSON.stringify(batch.metadata) : null
+    await this.op(true, async () => {
+      if (batch.vectors.length >= ASYNC_WORK_FLOATS) await this.native.upsertAsync(batch.ids, batch.vectors, json)
+      else this.native.upsert(batch.ids, batch.vectors, json)
+    })
+    await this.afterWrite()
+    return batch.ids
+  }
+
+  async remove(id: string): Promise<boolean> {
+    this.checkOpen()
+    checkId(id)
+    const removed = await this.op(true, () => this.native.remove(id))
+    if (removed) await this.afterWrite()
+    return removed
+  }
+
+  async clear(): Promise<number> {
+    const n = await this.op(true, () => this.native.clear())
+    if (n > 0) await this.afterWrite()
+    return n
+  }
+
+  async get(id: string): Promise<VectorEntry | null> {
+    this.checkOpen()
+    checkId(id)
+    return this.op(false, () => {
+      const e = this.native.get(id)
+      if (!e) return null
+      return {
+        id,
+        embedding: new Embedding(e.vector),
+        metadata: e.metadata ? (JSON.parse(e.metadata) as Metadata) : {},
+      }
+    })
+  }
+
+  async search(query: VectorInput, options?: SearchOptions): Promise<SearchResult[]> {
+    this.checkOpen()
+    const q = toFloat32(query, this.dimension, 'query')
+    const o = checkSearchOptions(options)
+    const filter = o.filter ? JSON.stringify(o.filter) : null
+    return this.op(false, async () => {
+      const work = this.native.count() * this.dimension
+      const hits =
+        work >= ASYNC_WORK_FLOATS
+          ? await this.native.searchAsync(q, o.limit, o.threshold, filter)
+          : this.native.search(q, o.limit, o.threshold, filter)
+      return toResults(hits)
+    })
+  }
+
+  async searchBatch(queries: VectorInput[] | Float32Array, options?: SearchOptions): Promise<SearchResult[][]> {
+    this.checkOpen()
+    const qs = flattenQueries(queries, this.dimension)
+    const o = checkSearchOptions(options)
+    const filter = o.filter ? JSON.stringify(o.filter) : null
+    return this.op(false, async () => {
+      if (qs.length === 0) return []
+      const work = this.native.count() * qs.length
+      const hits =
+        work >= ASYNC_WORK_FLOATS
+          ? await this.native.searchBatchAsync(qs, o.limit, o.threshold, filter)
+          : this.native.searchBatch(qs, o.limit, o.threshold, filter)
+      return hits.map(toResults)
+    })
+  }
+
+  async count(): Promise<number> {
+    return this.op(false, () => this.native.count())
+  }
+
+  async exists(id: string): Promise<boolean> {
+    this.checkOpen()
+    checkId(id)
+    return this.op(false, () => this.native.has(id))
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.gate.run(true, () => {
+      this.closed = true
+      this.native.close()
+    })
+  }
+}
+
+/** Queries as one row-major buffer: a flat Float32Array as it is, or a list of vectors copied in. */
+export function flattenQueries(queries: VectorInput[] | Float32Array, dimension: number): Float32Array {
+  if (queries instanceof Float32Array) {
+    if (queries.length % dimension !== 0) {
+      throw new VgentError(
+        ErrorCode.DIMENSION_MISMATCH,
+        `${queries.length} query floats are not a multiple of the store's dimension ${dimension}`,
+      )
+    }
+    return queries
+  }
+  if (!Array.isArray(queries)) {
+    throw new VgentError(ErrorCode.INVALID_ARGUMENT, 'searchBatch expects an array of vectors or a flat Float32Array')
+  }
+  const out = new Float32Array(queries.length * dimension)
+  queries.forEach((q, i) => out.set(toFloat32(q, dimension, `query ${i}`), i * dimension))
+  return out
+}
