@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* eslint-disable no-console */
 /**
  * Memory-tier benchmark: vgent's MemoryVectorBackend against, in the same process and the same run,
  *   - a naive JS store (Map<string, number[]>, cosine in JS per entry, sort everything, take top-k),

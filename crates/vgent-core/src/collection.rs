@@ -170,7 +170,11 @@ impl Collection {
         for (i, id) in ids.iter().enumerate() {
             validate_id(id).map_err(|e| err(e.code, format!("entry {i}: {}", e.message)))?;
             let row = &vectors[i * self.dim..(i + 1) * self.dim];
-            inv_norms.push(self.check_vector(row, &format!("vector {i} (id {id:?})"))?);
+            // The label is built only on failure: formatting it per row cost more than the checks.
+            let inv = self
+                .check_vector(row, "vector")
+                .map_err(|e| err(e.code, format!("entry {i} (id {id:?}): {}", e.message)))?;
+            inv_norms.push(inv);
         }
         if self.ids.len() + n > u32::MAX as usize {
             return Err(err(
