@@ -60,12 +60,7 @@ pub fn open_writer(
 ) -> Result<(LogWriter, ReplayReport)> {
     std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
     let lock_path = dir.join(LOCK_FILE);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| io("cannot open", &lock_path, e))?;
+    let lock = open_lock_file(&lock_path)?;
     match lock.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
@@ -119,6 +114,15 @@ pub fn read_only(
     visit: impl FnMut(&[super::format::OpRef]) -> Result<()>,
 ) -> Result<ReplayReport> {
     replay(&dir.join(LOG_FILE), kind, visit)
+}
+
+fn open_lock_file(lock_path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path)
+        .map_err(|e| io("cannot open", lock_path, e))
 }
 
 fn write_new_log(path: &Path, kind: StoreKind, records: &[u8]) -> Result<()> {
@@ -226,12 +230,7 @@ impl LogWriter {
 /// beside it as `data.log.corrupt`. Refuses to run while a writer holds the store.
 pub fn repair(dir: &Path) -> Result<RepairReport> {
     let lock_path = dir.join(LOCK_FILE);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| io("cannot open", &lock_path, e))?;
+    let lock = open_lock_file(&lock_path)?;
     if let Err(TryLockError::WouldBlock) = lock.try_lock() {
         return Err(err(
             ErrorCode::StoreLocked,
