@@ -7,6 +7,7 @@
 //! - [`collection`]: the in-memory store behind the Memory tier.
 pub mod codec;
 pub mod collection;
+pub mod datum;
 pub mod error;
 pub mod filter;
 pub mod log;
