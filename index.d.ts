@@ -24,6 +24,11 @@ export declare class NativeCollection {
   upsert(ids: Array<string>, vectors: Float32Array, metadataJson?: string | undefined | null): void
   /** `upsert` on the libuv pool, reading the caller's buffer in place (no copy before the store's). */
   upsertAsync(ids: Array<string>, vectors: Float32Array, metadataJson?: string | undefined | null): Promise<void>
+  /**
+   * Checks a batch exactly as `upsert` would, without storing it: lets a caller persist a batch
+   * elsewhere first and apply it only once it is known to be valid.
+   */
+  validate(ids: Array<string>, vectors: Float32Array, metadataJson?: string | undefined | null): void
   remove(id: string): boolean
   clear(): number
   get(id: string): NativeEntry | null
@@ -35,8 +40,41 @@ export declare class NativeCollection {
   /** Exact top-k for `queries.length / dimension` queries, on this thread. */
   searchBatch(queries: Float32Array, k: number, threshold?: number | undefined | null, filterJson?: string | undefined | null): Array<Array<NativeHit>>
   searchBatchAsync(queries: Float32Array, k: number, threshold?: number | undefined | null, filterJson?: string | undefined | null): Promise<NativeHit[][]>
-  /** Frees the vectors; every later call fails with `CLOSED`. */
+  /** Syncs what was appended, then frees the vectors; every later call fails with `CLOSED`. */
   close(): void
+}
+
+export declare class NativeDgent {
+  /** An ephemeral in-memory store. */
+  constructor()
+  /** Opens (creating if needed) the log-backed store in directory `dir`, on this thread. */
+  static open(dir: string, fsync: boolean): NativeDgent
+  /** A snapshot of the store in `dir`, opened without its lock (safe beside a live writer). */
+  static openReadOnly(dir: string): NativeDgent
+  /** Appends and applies one datum (upsert). Acknowledge it after `syncAsync`. */
+  put(id: string, content: Uint8Array, createdAt: number, causalParent: string | undefined | null, metadataJson: string): void
+  get(id: string): NativeDatum | null
+  delete(id: string): boolean
+  exists(id: string): boolean
+  count(): number
+  /** Newest first; `prefix` is literal; `after` keeps `createdAt > after`; `limit` defaults to 100. */
+  list(prefix?: string | undefined | null, after?: number | undefined | null, limit?: number | undefined | null): Array<NativeDatum>
+  causalChain(id: string): Array<NativeDatum>
+  /** Makes every write appended so far durable (fsync on the pool; concurrent calls share one). */
+  syncAsync(): Promise<void>
+  /** Rewrites the log as the live datums only, swapped in atomically. */
+  compact(): void
+  /** Syncs what was appended, then drops the store (and its lock); later calls fail with `CLOSED`. */
+  close(): void
+}
+
+/** A stored datum; `metadataJson` is a JSON object of strings, in the writer's key order. */
+export interface NativeDatum {
+  id: string
+  content: Buffer
+  createdAt: number
+  causalParent?: string
+  metadataJson: string
 }
 
 /** A stored entry: a copy of its vector and its metadata as JSON text. */
@@ -63,3 +101,22 @@ export interface NativeInfo {
   available: Array<string>
   version: string
 }
+
+/** What `repairStoreAsync` salvaged. */
+export interface NativeRepairReport {
+  keptRecords: number
+  droppedRegions: number
+  droppedBytes: number
+}
+
+/** Opens a datum store on the libuv pool: replaying a big log never blocks the event loop. */
+export declare function openDgentAsync(dir: string, fsync: boolean, readOnly: boolean): Promise<NativeDgent>
+
+/** Opens a log-backed vector store: for writing (taking its lock) or as a read-only snapshot. */
+export declare function openPersistentAsync(dir: string, dimension: number, metric: string, fsync: boolean, readOnly: boolean): Promise<NativeCollection>
+
+/**
+ * Salvages every intact record of the store in `dir` (vector or datum store) into a fresh log,
+ * keeping the damaged file as `data.log.corrupt`.
+ */
+export declare function repairStoreAsync(dir: string): Promise<NativeRepairReport>

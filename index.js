@@ -836,4 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeCollection = nativeBinding.NativeCollection
+module.exports.NativeDgent = nativeBinding.NativeDgent
 module.exports.nativeInfo = nativeBinding.nativeInfo
+module.exports.openDgentAsync = nativeBinding.openDgentAsync
+module.exports.openPersistentAsync = nativeBinding.openPersistentAsync
+module.exports.repairStoreAsync = nativeBinding.repairStoreAsync

@@ -11,6 +11,7 @@ export interface NativeHit {
 export interface NativeCollection {
   upsert(ids: string[], vectors: Float32Array, metadataJson?: string | null): void
   upsertAsync(ids: string[], vectors: Float32Array, metadataJson?: string | null): Promise<void>
+  validate(ids: string[], vectors: Float32Array, metadataJson?: string | null): void
   remove(id: string): boolean
   clear(): number
   get(id: string): { vector: Float32Array; metadata?: string } | null
@@ -25,11 +26,36 @@ export interface NativeCollection {
   close(): void
 }
 
+export interface NativeDatum {
+  id: string
+  content: Buffer
+  createdAt: number
+  causalParent?: string | null
+  metadataJson: string
+}
+
+export interface NativeDgent {
+  put(id: string, content: Uint8Array, createdAt: number, causalParent: string | null, metadataJson: string): void
+  get(id: string): NativeDatum | null
+  delete(id: string): boolean
+  exists(id: string): boolean
+  count(): number
+  list(prefix: string, after: number | null, limit: number): NativeDatum[]
+  causalChain(id: string): NativeDatum[]
+  syncAsync(): Promise<void>
+  compact(): void
+  close(): void
+}
+
 export interface NativeBinding {
   NativeCollection: {
     new (dimension: number, metric: string): NativeCollection
     openPersistent(dir: string, dimension: number, metric: string, fsync: boolean): NativeCollection
   }
+  NativeDgent: { new (): NativeDgent }
+  openPersistentAsync(dir: string, dimension: number, metric: string, fsync: boolean, readOnly: boolean): Promise<NativeCollection>
+  openDgentAsync(dir: string, fsync: boolean, readOnly: boolean): Promise<NativeDgent>
+  repairStoreAsync(dir: string): Promise<{ keptRecords: number; droppedRegions: number; droppedBytes: number }>
   nativeInfo(): { isa: string; available: string[]; version: string }
 }
 

@@ -33,6 +33,12 @@ export function toResults(hits: NativeHit[]): SearchResult[] {
   }))
 }
 
+/** A validated change, handed to `persist` before the in-memory index applies it. */
+export type StoreChange =
+  | { kind: 'upsert'; ids: string[]; vectors: Float32Array; metadata: Metadata[] | undefined }
+  | { kind: 'remove'; id: string }
+  | { kind: 'clear' }
+
 export abstract class NativeVectorStore implements VgentProtocol {
   protected readonly gate = new ReadWriteGate()
   private closed = false
@@ -45,6 +51,23 @@ export abstract class NativeVectorStore implements VgentProtocol {
 
   /** Runs after a write has been applied, outside the gate; its promise is the write's acknowledgement. */
   protected async afterWrite(): Promise<void> {}
+
+  /**
+   * For tiers whose source of truth lives elsewhere: stores a validated change there, inside the
+   * write gate, before the index applies it. Throwing aborts the change.
+   */
+  protected persist?(change: StoreChange): Promise<void>
+
+  /** Validates, persists (if the tier does), then applies an upsert; on the pool when it is big. */
+  private async upsert(ids: string[], vectors: Float32Array, metadata: Metadata[] | undefined): Promise<void> {
+    const json = metadata ? JSON.stringify(metadata) : null
+    if (this.persist) {
+      this.native.validate(ids, vectors, json)
+      await this.persist({ kind: 'upsert', ids, vectors, metadata })
+    }
+    if (vectors.length >= ASYNC_WORK_FLOATS) await this.native.upsertAsync(ids, vectors, json)
+    else this.native.upsert(ids, vectors, json)
+  }
 
   protected checkOpen(): void {
     if (this.closed) throw new VgentError(ErrorCode.CLOSED, 'the store is closed')
@@ -68,8 +91,7 @@ export abstract class NativeVectorStore implements VgentProtocol {
     checkId(id)
     const v = toFloat32(vector, this.dimension)
     const md = checkMetadata(metadata)
-    const json = Object.keys(md).length > 0 ? JSON.stringify([md]) : null
-    await this.op(true, () => this.native.upsert([id], v, json))
+    await this.op(true, () => this.upsert([id], v, Object.keys(md).length > 0 ? [md] : undefined))
     await this.afterWrite()
     return id
   }
@@ -77,11 +99,7 @@ export abstract class NativeVectorStore implements VgentProtocol {
   async addBatch(entries: Iterable<BatchEntry> | BulkBatch): Promise<string[]> {
     this.checkOpen()
     const batch = normalizeBatch(entries, this.dimension)
-    const json = batch.metadata ? JSON.stringify(batch.metadata) : null
-    await this.op(true, async () => {
-      if (batch.vectors.length >= ASYNC_WORK_FLOATS) await this.native.upsertAsync(batch.ids, batch.vectors, json)
-      else this.native.upsert(batch.ids, batch.vectors, json)
-    })
+    await this.op(true, () => this.upsert(batch.ids, batch.vectors, batch.metadata))
     await this.afterWrite()
     return batch.ids
   }
@@ -89,13 +107,20 @@ export abstract class NativeVectorStore implements VgentProtocol {
   async remove(id: string): Promise<boolean> {
     this.checkOpen()
     checkId(id)
-    const removed = await this.op(true, () => this.native.remove(id))
+    const removed = await this.op(true, async () => {
+      if (!this.native.has(id)) return false
+      if (this.persist) await this.persist({ kind: 'remove', id })
+      return this.native.remove(id)
+    })
     if (removed) await this.afterWrite()
     return removed
   }
 
   async clear(): Promise<number> {
-    const n = await this.op(true, () => this.native.clear())
+    const n = await this.op(true, async () => {
+      if (this.persist && this.native.count() > 0) await this.persist({ kind: 'clear' })
+      return this.native.clear()
+    })
     if (n > 0) await this.afterWrite()
     return n
   }

@@ -30,6 +30,12 @@ pub struct NativeCollection {
     shared: Shared,
 }
 
+impl NativeCollection {
+    pub fn from_shared(shared: Shared) -> Self {
+        NativeCollection { shared }
+    }
+}
+
 #[napi]
 impl NativeCollection {
     #[napi(constructor)]
@@ -118,6 +124,22 @@ impl NativeCollection {
             ids,
             vectors,
             metadata_json,
+        })
+    }
+
+    /// Checks a batch exactly as `upsert` would, without storing it: lets a caller persist a batch
+    /// elsewhere first and apply it only once it is known to be valid.
+    #[napi]
+    pub fn validate(
+        &self,
+        ids: Vec<String>,
+        vectors: Float32ArraySlice,
+        metadata_json: Option<String>,
+    ) -> napi::Result<()> {
+        guard(|| {
+            let md = crate::tasks::parse_metadata(metadata_json.as_deref(), ids.len())?;
+            self.shared
+                .read(|c| c.validate_batch(&ids, &vectors, &md).map(|_| ()))
         })
     }
 
@@ -221,9 +243,9 @@ impl NativeCollection {
         })
     }
 
-    /// Frees the vectors; every later call fails with `CLOSED`.
+    /// Syncs what was appended, then frees the vectors; every later call fails with `CLOSED`.
     #[napi]
-    pub fn close(&self) {
-        self.shared.close();
+    pub fn close(&self) -> napi::Result<()> {
+        guard(|| self.shared.close())
     }
 }

@@ -1,7 +1,9 @@
 //! vgent's N-API binding: a thin layer over `vgent-core`. Everything here converts arguments, takes
 //! the collection's lock, and turns core errors (and any panic) into JS errors.
 mod collection;
+pub mod dgent;
 mod error;
+pub mod open;
 mod shared;
 mod tasks;
 

@@ -80,7 +80,8 @@ impl Shared {
     }
 
     /// Makes everything appended so far durable. Called without the store lock held, so writers that
-    /// arrive meanwhile append and then share the next fsync (group commit).
+    /// arrive meanwhile append and then share the next fsync (group commit). After `close` there is
+    /// nothing left to do: closing synced everything appended.
     pub fn sync(&self) -> napi::Result<()> {
         let log = {
             let guard = self.0.read().unwrap_or_else(|p| p.into_inner());
@@ -92,7 +93,13 @@ impl Shared {
         }
     }
 
-    pub fn close(&self) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = None;
+    /// Drops the store after making every appended write durable, so that writes still waiting for
+    /// their fsync are safe to acknowledge.
+    pub fn close(&self) -> napi::Result<()> {
+        let store = self.0.write().unwrap_or_else(|p| p.into_inner()).take();
+        match store.as_ref().and_then(|s| s.log()) {
+            Some(log) => log.sync(log.appended()).map_err(to_napi),
+            None => Ok(()),
+        }
     }
 }
