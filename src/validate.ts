@@ -9,7 +9,7 @@ export const DEFAULT_LIMIT = 10
 /** Native limits are u32; nobody needs more results than this in one call. */
 const MAX_LIMIT = 2 ** 32 - 1
 
-export function checkId(id: unknown, where = 'id'): string {
+export function checkId(id: unknown, where = 'id', maxBytes = MAX_ID_BYTES): string {
   if (typeof id !== 'string' || id.length === 0) {
     throw new VgentError(ErrorCode.INVALID_ID, `${where} must be a non-empty string, got ${typeof id === 'string' ? 'an empty string' : typeof id}`)
   }
@@ -17,8 +17,8 @@ export function checkId(id: unknown, where = 'id'): string {
     throw new VgentError(ErrorCode.INVALID_ID, `${where} contains a lone UTF-16 surrogate and cannot be stored as UTF-8`)
   }
   const bytes = Buffer.byteLength(id, 'utf8')
-  if (bytes > MAX_ID_BYTES) {
-    throw new VgentError(ErrorCode.INVALID_ID, `${where} is ${bytes} bytes; the limit is ${MAX_ID_BYTES} bytes (UTF-8)`)
+  if (bytes > maxBytes) {
+    throw new VgentError(ErrorCode.INVALID_ID, `${where} is ${bytes} bytes; the limit is ${maxBytes} bytes (UTF-8)`)
   }
   return id
 }

@@ -5,9 +5,8 @@
  */
 import { ErrorCode, VgentError, callNative, fromNative } from '../errors'
 import type { NativeDatum, NativeDgent } from '../native'
-import { checkId } from '../validate'
 import type { Datum, DgentListOptions, DgentProtocol } from './types'
-import { checkDatum, checkListOptions } from './validate'
+import { checkDatum, checkDatumId, checkListOptions } from './validate'
 
 function toDatum(n: NativeDatum): Datum {
   return {
@@ -51,13 +50,13 @@ export abstract class NativeDgentStore implements DgentProtocol {
   }
 
   async get(id: string): Promise<Datum | null> {
-    checkId(id)
+    checkDatumId(id)
     const n = this.call(() => this.native.get(id))
     return n ? toDatum(n) : null
   }
 
   async delete(id: string): Promise<boolean> {
-    checkId(id)
+    checkDatumId(id)
     const removed = this.call(() => this.native.delete(id))
     if (removed) await this.acknowledge()
     return removed
@@ -69,12 +68,12 @@ export abstract class NativeDgentStore implements DgentProtocol {
   }
 
   async causalChain(id: string): Promise<Datum[]> {
-    checkId(id)
+    checkDatumId(id)
     return this.call(() => this.native.causalChain(id)).map(toDatum)
   }
 
   async exists(id: string): Promise<boolean> {
-    checkId(id)
+    checkDatumId(id)
     return this.call(() => this.native.exists(id))
   }
 

@@ -4,6 +4,12 @@ import { checkId } from '../validate'
 import type { Datum, DgentListOptions } from './types'
 
 export const DEFAULT_LIST_LIMIT = 100
+/** Room for any vector id (1,024 bytes) under any namespace prefix (129 bytes). */
+export const MAX_DATUM_ID_BYTES = 2048
+
+export function checkDatumId(id: unknown, where = 'datum id'): string {
+  return checkId(id, where, MAX_DATUM_ID_BYTES)
+}
 
 export interface CheckedDatum {
   id: string
@@ -20,14 +26,14 @@ function fail(message: string): never {
 export function checkDatum(datum: unknown): CheckedDatum {
   if (typeof datum !== 'object' || datum === null) fail('put needs a datum object { id, content, createdAt, causalParent, metadata }')
   const d = datum as Partial<Datum>
-  const id = checkId(d.id, 'datum id')
+  const id = checkDatumId(d.id)
   if (!(d.content instanceof Uint8Array)) fail(`datum ${JSON.stringify(id)}: content must be a Uint8Array (or Buffer)`)
   const createdAt = d.createdAt ?? Date.now()
   if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) {
     fail(`datum ${JSON.stringify(id)}: createdAt must be a finite number of milliseconds, got ${String(createdAt)}`)
   }
   const causalParent = d.causalParent ?? null
-  if (causalParent !== null) checkId(causalParent, 'causalParent')
+  if (causalParent !== null) checkDatumId(causalParent, 'causalParent')
   const metadata = d.metadata ?? {}
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     fail(`datum ${JSON.stringify(id)}: metadata must be an object of strings`)

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Same bound as vector ids: ids are keys, not payloads.
-pub const MAX_ID_BYTES: usize = 1024;
+/// Ids are keys, not payloads; 2 KiB leaves room for any vector id (1 KiB) under any namespace prefix.
+pub const MAX_ID_BYTES: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Datum {
