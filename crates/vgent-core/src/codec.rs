@@ -25,6 +25,15 @@ pub fn decode_f32_le(bytes: &[u8]) -> Result<Vec<f32>> {
         .collect())
 }
 
+/// Appends the floats of `bytes` (a multiple of 4 long; a partial last value is ignored) to `out`.
+pub fn decode_f32_le_into(bytes: &[u8], out: &mut Vec<f32>) {
+    out.extend(
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,70 +34,109 @@ fn encode_value(row: &[f32], md: Option<&Metadata>) -> Vec<u8> {
     v
 }
 
+/// Puts of one record, applied to the collection as one batch (one validation pass, one reserve).
+#[derive(Default)]
+struct PendingPuts {
+    ids: Vec<String>,
+    rows: Vec<f32>,
+    metadata: Vec<Option<Metadata>>,
+    any_metadata: bool,
+}
+
+impl PendingPuts {
+    fn flush(&mut self, c: &mut Collection) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let md = if self.any_metadata {
+            std::mem::take(&mut self.metadata)
+        } else {
+            Vec::new()
+        };
+        c.upsert_batch(&self.ids, &self.rows, md)?;
+        self.ids.clear();
+        self.rows.clear();
+        self.metadata.clear();
+        self.any_metadata = false;
+        Ok(())
+    }
+}
+
+fn parse_info(dir: &Path, value: &[u8], want: Option<(usize, Metric)>) -> Result<Collection> {
+    let info: StoreInfo = serde_json::from_slice(value).map_err(|e| {
+        err(
+            ErrorCode::StoreCorrupt,
+            format!("{}: bad store info: {e}", dir.display()),
+        )
+    })?;
+    let metric = Metric::parse(&info.metric)?;
+    if let Some((dim, m)) = want {
+        if dim != info.dimension || m != metric {
+            return Err(err(
+                ErrorCode::StoreMismatch,
+                format!(
+                    "the store at {} holds dimension {} with metric {}; it was opened with dimension {dim} and metric {}",
+                    dir.display(),
+                    info.dimension,
+                    info.metric,
+                    m.as_str()
+                ),
+            ));
+        }
+    }
+    Collection::new(info.dimension, metric)
+}
+
 fn replayer<'a>(
     dir: &'a Path,
     collection: &'a mut Option<Collection>,
     want: Option<(usize, Metric)>,
 ) -> impl FnMut(&[OpRef]) -> Result<()> + 'a {
+    let mut pending = PendingPuts::default();
+    let corrupt = move |what: String| {
+        err(
+            ErrorCode::StoreCorrupt,
+            format!("{}: {what}", dir.display()),
+        )
+    };
     move |ops| {
         for op in ops {
             match op {
                 OpRef::Info { value } => {
-                    let info: StoreInfo = serde_json::from_slice(value).map_err(|e| {
-                        err(
-                            ErrorCode::StoreCorrupt,
-                            format!("{}: bad store info: {e}", dir.display()),
-                        )
-                    })?;
-                    let metric = Metric::parse(&info.metric)?;
-                    if let Some((dim, m)) = want {
-                        if dim != info.dimension || m != metric {
-                            return Err(err(
-                                ErrorCode::StoreMismatch,
-                                format!(
-                                    "the store at {} holds dimension {} with metric {}; it was opened with dimension {dim} and metric {}",
-                                    dir.display(),
-                                    info.dimension,
-                                    info.metric,
-                                    m.as_str()
-                                ),
-                            ));
-                        }
-                    }
-                    *collection = Some(Collection::new(info.dimension, metric)?);
+                    *collection = Some(parse_info(dir, value, want)?);
                 }
                 OpRef::Put { key, value } => {
-                    let c = collection.as_mut().ok_or_else(|| {
-                        err(
-                            ErrorCode::StoreCorrupt,
-                            format!("{}: a vector before the store info", dir.display()),
-                        )
-                    })?;
+                    let c = collection
+                        .as_ref()
+                        .ok_or_else(|| corrupt("a vector before the store info".into()))?;
                     let split = c.dimension() * 4;
                     if value.len() < split {
-                        return Err(err(
-                            ErrorCode::StoreCorrupt,
-                            format!("{}: vector {key:?} is too short", dir.display()),
-                        ));
+                        return Err(corrupt(format!("vector {key:?} is too short")));
                     }
-                    let row = crate::codec::decode_f32_le(&value[..split])?;
+                    crate::codec::decode_f32_le_into(&value[..split], &mut pending.rows);
                     let md = if value.len() > split {
                         let text = std::str::from_utf8(&value[split..])
-                            .map_err(|_| err(ErrorCode::StoreCorrupt, "metadata is not UTF-8"))?;
+                            .map_err(|_| corrupt(format!("metadata of {key:?} is not UTF-8")))?;
+                        pending.any_metadata = true;
                         Some(Metadata::from_json(text)?)
                     } else {
                         None
                     };
-                    c.upsert_batch(&[key.to_string()], &row, vec![md])?;
+                    pending.ids.push(key.to_string());
+                    pending.metadata.push(md);
                 }
                 OpRef::Delete { key } => {
                     if let Some(c) = collection.as_mut() {
+                        pending.flush(c)?;
                         c.remove(key);
                     }
                 }
             }
         }
-        Ok(())
+        match collection.as_mut() {
+            Some(c) => pending.flush(c),
+            None => Ok(()),
+        }
     }
 }
 

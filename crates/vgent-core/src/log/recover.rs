@@ -1,8 +1,11 @@
 //! Reading a log back: verify every record, keep a torn tail out, refuse silent corruption.
 use super::format::{
     decode_ops, parse_header, read_frame, Frame, OpRef, StoreKind, FRAME_LEN, HEADER_LEN,
+    MAX_RECORD,
 };
 use crate::error::{err, ErrorCode, Result};
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 /// What replay found.
@@ -15,54 +18,135 @@ pub struct ReplayReport {
     pub torn_bytes: u64,
 }
 
-/// Reads `path` and calls `visit` with the ops of each verified record, in order.
+/// How much of the log is read at a time: big enough to amortise syscalls, small enough that replay
+/// never holds a second copy of the store in memory.
+const CHUNK: usize = 8 << 20;
+
+/// A forward-only window over the log file.
+struct Window {
+    file: File,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    base: u64,
+    /// Read position inside `buf`.
+    pos: usize,
+    eof: bool,
+}
+
+impl Window {
+    /// Makes at least `n` bytes available from `pos` (fewer only at end of file); returns how many are.
+    fn ensure(&mut self, n: usize) -> std::io::Result<usize> {
+        if self.buf.len() - self.pos < n && !self.eof {
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+            let want = n.max(CHUNK);
+            while self.buf.len() < want {
+                let at = self.buf.len();
+                self.buf.resize(want, 0);
+                let got = self.file.read(&mut self.buf[at..])?;
+                self.buf.truncate(at + got);
+                if got == 0 {
+                    self.eof = true;
+                    break;
+                }
+            }
+        }
+        Ok(self.buf.len() - self.pos)
+    }
+
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Whether every byte from the read position to the end of the file is zero.
+    fn rest_is_zero(&mut self) -> std::io::Result<bool> {
+        loop {
+            if self.buf[self.pos..].iter().any(|b| *b != 0) {
+                return Ok(false);
+            }
+            self.pos = self.buf.len();
+            if self.ensure(1)? == 0 {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Reads `path` and calls `visit` with the ops of each verified record, in order, streaming the file
+/// through a fixed window.
 pub fn replay(
     path: &Path,
     kind: StoreKind,
     mut visit: impl FnMut(&[OpRef]) -> Result<()>,
 ) -> Result<ReplayReport> {
     let name = path.display().to_string();
-    let bytes =
-        std::fs::read(path).map_err(|e| err(ErrorCode::Io, format!("cannot read {name}: {e}")))?;
-    let found = parse_header(&bytes, &name)?;
+    let io = |e: std::io::Error| err(ErrorCode::Io, format!("cannot read {name}: {e}"));
+    let file = File::open(path).map_err(io)?;
+    let mut w = Window {
+        file,
+        buf: Vec::with_capacity(CHUNK),
+        base: 0,
+        pos: 0,
+        eof: false,
+    };
+    w.ensure(HEADER_LEN).map_err(io)?;
+    let found = parse_header(&w.buf, &name)?;
     if found != kind {
         return Err(err(
             ErrorCode::StoreMismatch,
             format!("{name} holds a {found:?} store, not a {kind:?} store"),
         ));
     }
-    let mut at = HEADER_LEN;
+    w.pos = HEADER_LEN;
     let mut records = 0;
-    while at < bytes.len() {
-        match read_frame(&bytes[at..]) {
+    let mut valid_end = HEADER_LEN as u64;
+    loop {
+        let have = w.ensure(FRAME_LEN).map_err(io)?;
+        if have == 0 {
+            break;
+        }
+        if have >= FRAME_LEN {
+            let b = &w.buf[w.pos..];
+            let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+            if len <= MAX_RECORD {
+                w.ensure(FRAME_LEN + len).map_err(io)?;
+            }
+        }
+        let at = w.offset();
+        match read_frame(&w.buf[w.pos..]) {
             Frame::Ok { payload, total } => {
-                let ops = decode_ops(payload).map_err(|e| err(e.code, format!("{name} at offset {at}: {}", e.message)))?;
+                let ops = decode_ops(payload)
+                    .map_err(|e| err(e.code, format!("{name} at offset {at}: {}", e.message)))?;
                 visit(&ops)?;
                 records += 1;
-                at += total;
+                w.pos += total;
+                valid_end = w.offset();
             }
             Frame::Truncated => break,
-            Frame::Bad if is_torn_tail(&bytes[at..]) => break,
             Frame::Bad => {
+                // A bad frame is a torn tail when its claimed length reaches the end of the file, or
+                // when everything from it to the end is zero (blocks a crash allocated, never wrote).
+                let b = &w.buf[w.pos..];
+                let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+                let file_len = w.file.metadata().map_err(io)?.len();
+                if at + FRAME_LEN as u64 + len >= file_len || w.rest_is_zero().map_err(io)? {
+                    break;
+                }
                 return Err(err(
                     ErrorCode::StoreCorrupt,
                     format!("{name}: record at offset {at} fails its checksum and more data follows; run repairStore to salvage the intact records"),
-                ))
+                ));
             }
         }
     }
+    // What follows the last verified record (a torn write) is measured against the file's real end.
+    let file_len = w.file.metadata().map_err(io)?.len();
     Ok(ReplayReport {
         records,
-        valid_end: at as u64,
-        torn_bytes: (bytes.len() - at) as u64,
+        valid_end,
+        torn_bytes: file_len.saturating_sub(valid_end),
     })
-}
-
-/// A bad frame is a torn tail when it is the last thing in the file (its claimed length reaches the
-/// end) or when everything from it to the end is zero (blocks a crash allocated but never wrote).
-fn is_torn_tail(rest: &[u8]) -> bool {
-    let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-    FRAME_LEN.saturating_add(len) >= rest.len() || rest.iter().all(|b| *b == 0)
 }
 
 /// Result of `repair`.

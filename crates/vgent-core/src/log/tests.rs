@@ -160,3 +160,36 @@ fn the_wrong_kind_of_store_is_refused() {
     let e = read_only(&dir, StoreKind::Vector, |_| Ok(())).unwrap_err();
     assert_eq!(e.code, ErrorCode::StoreMismatch);
 }
+
+#[test]
+fn records_that_straddle_the_read_window_replay_intact() {
+    let dir = temp_dir("window");
+    let (w, _) = open_writer(&dir, StoreKind::Datum, Durability::None, |_| Ok(())).unwrap();
+    // Sizes chosen to cross the 8 MiB window at odd offsets, including one record bigger than it.
+    let sizes = [3_000_001usize, 5_000_003, 9_500_000, 17, 4_000_000, 1];
+    for (i, n) in sizes.iter().enumerate() {
+        let v: Vec<u8> = (0..*n).map(|j| (i * 31 + j) as u8).collect();
+        w.append(&[put(&format!("k{i}"), &v)]).unwrap();
+    }
+    drop(w);
+    let got = contents(&dir).unwrap();
+    assert_eq!(got.len(), sizes.len());
+    for (i, (k, v)) in got.iter().enumerate() {
+        assert_eq!(k, &format!("k{i}"));
+        let v = v.as_ref().unwrap();
+        assert_eq!(v.len(), sizes[i]);
+        assert!(v.iter().enumerate().all(|(j, b)| *b == (i * 31 + j) as u8));
+    }
+    // A torn tail after a big record is still found and cut.
+    let path = dir.join("data.log");
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&[0xff; 100])
+        .unwrap();
+    let (_, report) = open_writer(&dir, StoreKind::Datum, Durability::None, |_| Ok(())).unwrap();
+    assert_eq!(report.valid_end, len);
+    assert_eq!(report.torn_bytes, 100);
+}
