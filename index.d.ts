@@ -32,6 +32,10 @@ export declare class NativeCollection {
   remove(id: string): boolean
   clear(): number
   get(id: string): NativeEntry | null
+  /** Every id, in slot order: a snapshot for export and migration. */
+  ids(): Array<string>
+  /** The entries of `ids` that exist (missing ids are skipped), in one buffer. */
+  getMany(ids: Array<string>): NativeBatch
   has(id: string): boolean
   count(): number
   /** Exact top-k for one query, on this thread (for small stores, where a thread hop costs more). */
@@ -66,6 +70,13 @@ export declare class NativeDgent {
   compact(): void
   /** Syncs what was appended, then drops the store (and its lock); later calls fail with `CLOSED`. */
   close(): void
+}
+
+/** Entries copied out in bulk: `ids.length` rows of `vectors`, metadata as a JSON array (null = none). */
+export interface NativeBatch {
+  ids: Array<string>
+  vectors: Float32Array
+  metadataJson: string
 }
 
 /** A stored datum; `metadataJson` is a JSON object of strings, in the writer's key order. */

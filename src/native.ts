@@ -12,6 +12,8 @@ export interface NativeCollection {
   upsert(ids: string[], vectors: Float32Array, metadataJson?: string | null): void
   upsertAsync(ids: string[], vectors: Float32Array, metadataJson?: string | null): Promise<void>
   validate(ids: string[], vectors: Float32Array, metadataJson?: string | null): void
+  ids(): string[]
+  getMany(ids: string[]): { ids: string[]; vectors: Float32Array; metadataJson: string }
   remove(id: string): boolean
   clear(): number
   get(id: string): { vector: Float32Array; metadata?: string } | null

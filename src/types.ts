@@ -68,3 +68,20 @@ export interface VgentProtocol {
   exists(id: string): Promise<boolean>
   close(): Promise<void>
 }
+
+/** A run of entries copied out of a store: `ids.length` rows of `vectors`, row-major. */
+export interface ExportBatch {
+  ids: string[]
+  vectors: Float32Array
+  metadata: Metadata[]
+}
+
+/** Stores that can stream out everything they hold (for export and promotion between tiers). */
+export interface Exportable {
+  /** Every entry once, in batches; entries written or removed meanwhile may or may not be included. */
+  exportEntries(options?: { batchSize?: number }): AsyncIterable<ExportBatch>
+}
+
+export function isExportable(store: unknown): store is Exportable {
+  return typeof (store as Partial<Exportable> | null)?.exportEntries === 'function'
+}

@@ -9,7 +9,7 @@ import { ErrorCode, VgentError } from '../errors'
 import { checkDurability } from '../dgent/file'
 import type { DgentProtocol } from '../dgent/types'
 import { checkMetric } from '../metric'
-import type { BatchEntry, BulkBatch, DistanceMetric, Metadata, SearchOptions, SearchResult, VectorEntry, VectorInput, VgentProtocol } from '../types'
+import type { BatchEntry, BulkBatch, DistanceMetric, ExportBatch, Metadata, SearchOptions, SearchResult, VectorEntry, VectorInput, VgentProtocol } from '../types'
 import { checkDimension } from '../validate'
 import { DatumVectorStore } from './dgent-datum'
 import { LogVectorStore } from './dgent-log'
@@ -114,6 +114,9 @@ export class DgentVectorBackend implements VgentProtocol {
   /** Makes every acknowledged write durable and releases the store; a caller's D-gent stays open. */
   close(): Promise<void> {
     return this.engine.close()
+  }
+  exportEntries(options?: { batchSize?: number }): AsyncIterable<ExportBatch> {
+    return this.engine.exportEntries(options)
   }
   /** Rewrites the store to hold only live entries (the datum store's own `compact`, when it has one). */
   compact(): Promise<void> {

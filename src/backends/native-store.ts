@@ -12,6 +12,7 @@ import type {
   BatchEntry,
   BulkBatch,
   DistanceMetric,
+  ExportBatch,
   Metadata,
   SearchOptions,
   SearchResult,
@@ -172,6 +173,22 @@ export abstract class NativeVectorStore implements VgentProtocol {
 
   async count(): Promise<number> {
     return this.op(false, () => this.native.count())
+  }
+
+  /** Streams every entry out in batches: a snapshot of the ids, then their current contents. */
+  async *exportEntries(options: { batchSize?: number } = {}): AsyncIterable<ExportBatch> {
+    const batchSize = options.batchSize ?? 10_000
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new VgentError(ErrorCode.INVALID_ARGUMENT, `batchSize must be a positive integer, got ${String(batchSize)}`)
+    }
+    const ids = await this.op(false, () => this.native.ids())
+    for (let at = 0; at < ids.length; at += batchSize) {
+      const chunk = ids.slice(at, at + batchSize)
+      const b = await this.op(false, () => this.native.getMany(chunk))
+      if (b.ids.length === 0) continue
+      const metadata = (JSON.parse(b.metadataJson) as (Metadata | null)[]).map((m) => m ?? {})
+      yield { ids: b.ids, vectors: b.vectors, metadata }
+    }
   }
 
   async exists(id: string): Promise<boolean> {

@@ -25,6 +25,14 @@ pub struct NativeEntry {
     pub metadata: Option<String>,
 }
 
+/// Entries copied out in bulk: `ids.length` rows of `vectors`, metadata as a JSON array (null = none).
+#[napi(object)]
+pub struct NativeBatch {
+    pub ids: Vec<String>,
+    pub vectors: Float32Array,
+    pub metadata_json: String,
+}
+
 #[napi]
 pub struct NativeCollection {
     shared: Shared,
@@ -161,6 +169,41 @@ impl NativeCollection {
                     vector: Float32Array::new(vector),
                     metadata: md.map(|m| m.to_json()),
                 }))
+            })
+        })
+    }
+
+    /// Every id, in slot order: a snapshot for export and migration.
+    #[napi]
+    pub fn ids(&self) -> napi::Result<Vec<String>> {
+        guard(|| {
+            self.shared
+                .read(|c| Ok(c.iter().map(|(id, _, _)| id.to_string()).collect()))
+        })
+    }
+
+    /// The entries of `ids` that exist (missing ids are skipped), in one buffer.
+    #[napi]
+    pub fn get_many(&self, ids: Vec<String>) -> napi::Result<NativeBatch> {
+        guard(|| {
+            self.shared.read(|c| {
+                let mut found = Vec::with_capacity(ids.len());
+                let mut vectors = Vec::with_capacity(ids.len() * c.dimension());
+                let mut metadata = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if let Some((row, md)) = c.get(&id) {
+                        vectors.extend_from_slice(&row);
+                        metadata.push(md.map_or(serde_json::Value::Null, |m| {
+                            serde_json::from_str(&m.to_json()).unwrap_or(serde_json::Value::Null)
+                        }));
+                        found.push(id);
+                    }
+                }
+                Ok(NativeBatch {
+                    ids: found,
+                    vectors: Float32Array::new(vectors),
+                    metadata_json: serde_json::Value::Array(metadata).to_string(),
+                })
             })
         })
     }

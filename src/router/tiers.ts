@@ -1,0 +1,85 @@
+/**
+ * How the router probes and opens each tier. A probe is a real check with a timeout (the D-gent data
+ * dir is writable; Postgres answers and has pgvector; Qdrant answers); opening may still fail, and the
+ * router then treats the tier as unavailable.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { VgentError, ErrorCode } from '../errors'
+import { MemoryVectorBackend } from '../backends/memory'
+import { DgentVectorBackend, defaultDataDir } from '../backends/dgent'
+import type { DistanceMetric, VgentProtocol } from '../types'
+import type { BackendStatus, VectorBackend } from './backend'
+
+export interface TierContext {
+  dimension: number
+  metric: DistanceMetric
+  namespace: string
+  dataDir?: string
+  durability?: 'fsync' | 'none'
+  postgresUrl?: string
+  qdrantUrl?: string
+  qdrantApiKey?: string
+  probeTimeoutMs: number
+}
+
+export interface TierDriver {
+  probe(ctx: TierContext): Promise<Omit<BackendStatus, 'backend'>>
+  open(ctx: TierContext): Promise<VgentProtocol>
+}
+
+/** Rejects with BACKEND_UNAVAILABLE when `work` takes longer than `ms`. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new VgentError(ErrorCode.BACKEND_UNAVAILABLE, `${what} did not answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function dgentDir(ctx: TierContext): string {
+  return path.resolve(ctx.dataDir ?? defaultDataDir(ctx.namespace))
+}
+
+const memory: TierDriver = {
+  probe: async () => ({ available: true, reason: 'in-process; always available (not persisted)', latencyMs: 0 }),
+  open: async (ctx) => new MemoryVectorBackend({ dimension: ctx.dimension, metric: ctx.metric }),
+}
+
+const dgent: TierDriver = {
+  async probe(ctx) {
+    const dir = dgentDir(ctx)
+    const t0 = performance.now()
+    try {
+      await fs.promises.mkdir(dir, { recursive: true })
+      const probeFile = path.join(dir, `.probe-${process.pid}-${Date.now()}`)
+      await fs.promises.writeFile(probeFile, 'ok')
+      await fs.promises.unlink(probeFile)
+      return { available: true, reason: `data dir ${dir} is writable`, latencyMs: performance.now() - t0 }
+    } catch (e) {
+      return { available: false, reason: `data dir ${dir} is not writable: ${(e as Error).message}`, latencyMs: null }
+    }
+  },
+  open: (ctx) => DgentVectorBackend.open({ dimension: ctx.dimension, metric: ctx.metric, namespace: ctx.namespace, dataDir: dgentDir(ctx), durability: ctx.durability }),
+}
+
+export const DRIVERS: Record<VectorBackend, TierDriver> = {
+  memory,
+  dgent,
+  postgres: {
+    probe: async () => ({ available: false, reason: 'the Postgres tier is not built into this version', latencyMs: null }),
+    open: async () => {
+      throw new VgentError(ErrorCode.BACKEND_UNAVAILABLE, 'the Postgres tier is not built into this version')
+    },
+  },
+  qdrant: {
+    probe: async () => ({ available: false, reason: 'the Qdrant tier is not built into this version', latencyMs: null }),
+    open: async () => {
+      throw new VgentError(ErrorCode.BACKEND_UNAVAILABLE, 'the Qdrant tier is not built into this version')
+    },
+  },
+}
