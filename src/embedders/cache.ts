@@ -1,7 +1,8 @@
 /**
- * An embedding cache keyed by (source, text): wrap any embedder in `CachedEmbedder` and repeated
- * texts are embedded once. One `EmbeddingCache` may be shared by several embedders; the source in
- * the key keeps their vectors apart. Least-recently-used entries go first when it is full.
+ * An embedding cache keyed by (source, dimension, text): wrap any embedder in `CachedEmbedder` and
+ * repeated texts are embedded once. One `EmbeddingCache` may be shared by several embedders; the
+ * source and dimension in the key keep their vectors apart (one source may come in several widths,
+ * e.g. HashEmbedder's buckets or a v3 OpenAI model's `dimensions`). Least-recently-used entries go first when it is full.
  */
 import { Embedding } from '../embedding'
 import { type EmbedBatchOptions, type Embedder, checkBatchOptions, checkOptionsObject, checkText, checkTexts, positiveInt } from './embedder'
@@ -21,8 +22,8 @@ export class EmbeddingCache {
     return this.entries.size
   }
 
-  get(source: string, text: string): Embedding | undefined {
-    const k = key(source, text)
+  get(source: string, dimension: number, text: string): Embedding | undefined {
+    const k = key(source, dimension, text)
     const v = this.entries.get(k)
     if (v === undefined) {
       this.misses++
@@ -35,7 +36,7 @@ export class EmbeddingCache {
   }
 
   set(source: string, text: string, embedding: Embedding): void {
-    const k = key(source, text)
+    const k = key(source, embedding.dimension, text)
     this.entries.delete(k)
     this.entries.set(k, embedding.vector.slice())
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string)
@@ -46,9 +47,9 @@ export class EmbeddingCache {
   }
 }
 
-function key(source: string, text: string): string {
-  // The source never contains NUL in practice, and the length prefix makes the split unambiguous anyway.
-  return `${source.length}:${source}\u0000${text}`
+function key(source: string, dimension: number, text: string): string {
+  // The length prefix makes the split between source and text unambiguous whatever they contain.
+  return `${dimension}:${source.length}:${source}:${text}`
 }
 
 export class CachedEmbedder implements Embedder {
@@ -72,7 +73,7 @@ export class CachedEmbedder implements Embedder {
 
   async embed(text: string): Promise<Embedding> {
     checkText(text)
-    const hit = this.cache.get(this.source, text)
+    const hit = this.cache.get(this.source, this.dimension, text)
     if (hit) return hit
     const e = await this.inner.embed(text)
     this.cache.set(this.source, text, e)
@@ -82,7 +83,7 @@ export class CachedEmbedder implements Embedder {
   async embedBatch(texts: string[], opts?: EmbedBatchOptions): Promise<Embedding[]> {
     const checked = checkTexts(texts)
     const { onProgress } = checkBatchOptions(opts)
-    const out = checked.map((t) => this.cache.get(this.source, t))
+    const out = checked.map((t) => this.cache.get(this.source, this.dimension, t))
     // Each distinct missing text is embedded once, even when it repeats within the batch.
     const missing = [...new Set(checked.filter((_, i) => out[i] === undefined))]
     const cached = checked.length - out.filter((e) => e === undefined).length

@@ -9,10 +9,13 @@
  *  2. Tokens are the maximal runs of bytes that are ASCII letters or digits or any byte >= 0x80
  *     (so non-ASCII text stays in its token); every other ASCII byte separates. ASCII A-Z are
  *     lowered to a-z. (Bytes only: no Unicode tables, whose versions differ between runtimes.)
- *  3. Each token's bytes hash with 32-bit FNV-1a (offset basis 2166136261, prime 16777619) to h;
- *     the token adds +1 to bucket `h mod dimension` when bit 31 of h is 0, else -1.
+ *  3. Each token's bytes hash to h = fmix32(fnv1a32(bytes)): 32-bit FNV-1a (offset basis
+ *     2166136261, prime 16777619), then MurmurHash3's 32-bit finalizer (h ^= h >>> 16;
+ *     h *= 0x85ebca6b; h ^= h >>> 13; h *= 0xc2b2ae35; h ^= h >>> 16, all mod 2^32), which mixes
+ *     FNV's weak high bits. The token adds +1 to bucket `h mod dimension` when bit 31 of h is 0,
+ *     else -1 (signed hashing: collisions cancel out on average instead of piling up).
  *  4. If every bucket is then 0 (empty text, punctuation only, or collisions cancelling out),
- *     bucket `fnv1a(all UTF-8 bytes of the text) mod dimension` is set to 1: never a zero vector,
+ *     bucket `h(all UTF-8 bytes of the text) mod dimension` is set to 1: never a zero vector,
  *     which cosine could not compare.
  *  5. Divide by the L2 norm in float64, then round each component to float32.
  */
@@ -46,6 +49,15 @@ function fnv1a(bytes: Uint8Array): number {
   return h
 }
 
+function fmix32(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
 /** The algorithm above, as float64 before the final rounding. */
 export function hashFeatures(text: string, dimension: number): Float64Array {
   const bytes = Buffer.from(text, 'utf8')
@@ -53,7 +65,8 @@ export function hashFeatures(text: string, dimension: number): Float64Array {
   let h = FNV_OFFSET
   let inToken = false
   const flush = () => {
-    acc[h % dimension] += h >>> 31 === 0 ? 1 : -1
+    const m = fmix32(h)
+    acc[m % dimension] += m >>> 31 === 0 ? 1 : -1
     h = FNV_OFFSET
     inToken = false
   }
@@ -68,7 +81,7 @@ export function hashFeatures(text: string, dimension: number): Float64Array {
     inToken = true
   }
   if (inToken) flush()
-  if (acc.every((x) => x === 0)) acc[fnv1a(bytes) % dimension] = 1
+  if (acc.every((x) => x === 0)) acc[fmix32(fnv1a(bytes)) % dimension] = 1
   return normalizeInPlace(acc)
 }
 

@@ -15,6 +15,15 @@ def fnv1a(data: bytes) -> int:
     return h
 
 
+def fmix32(h: int) -> int:
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    h ^= h >> 16
+    return h
+
+
 def hash_embed(text: str, dimension: int) -> list:
     data = text.encode("utf-8")
     acc = [0] * dimension
@@ -28,10 +37,10 @@ def hash_embed(text: str, dimension: int) -> list:
     if current:
         tokens.append(bytes(current))
     for token in tokens:
-        h = fnv1a(token)
+        h = fmix32(fnv1a(token))
         acc[h % dimension] += 1 if h >> 31 == 0 else -1
     if all(x == 0 for x in acc):
-        acc[fnv1a(data) % dimension] = 1
+        acc[fmix32(fnv1a(data)) % dimension] = 1
     norm = math.sqrt(sum(x * x for x in acc))
     # float64 division, then round to nearest float32 (struct packs with IEEE round-half-even).
     return [struct.unpack("<I", struct.pack("<f", x / norm))[0] for x in acc]
