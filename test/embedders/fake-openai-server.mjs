@@ -16,17 +16,16 @@ const MODELS = {
 
 /** The vector the server returns for a text: pseudo-random from its SHA-256, unit length (like OpenAI's). */
 export function fakeVector(model, text, dimension) {
-  const full = MODELS[model].dimension
-  const v = new Float64Array(full)
+  // v3 `dimensions`: the API shortens and renormalizes, so only the first `dimension` components matter.
+  const n = dimension ?? MODELS[model].dimension
+  const v = new Float64Array(n)
   let block = Buffer.alloc(0)
-  for (let i = 0, counter = 0; i < full; i++) {
+  for (let i = 0, counter = 0; i < n; i++) {
     if (i % 8 === 0) block = createHash('sha256').update(`${model}\u0000${text}\u0000${counter++}`).digest()
     v[i] = block.readInt32LE((i % 8) * 4) / 2 ** 31
   }
-  // v3 `dimensions`: the API shortens and renormalizes.
-  const out = v.subarray(0, dimension ?? full)
-  const norm = Math.sqrt(out.reduce((s, x) => s + x * x, 0))
-  return Float32Array.from(out, (x) => x / norm)
+  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0))
+  return Float32Array.from(v, (x) => x / norm)
 }
 
 const apiError = (status, message, type, code, param = null) => ({ status, body: { error: { message, type, param, code } } })
