@@ -10,8 +10,8 @@
  * Loading: with neither `modelPath` nor `offline`, transformers.js fetches the model from the
  * Hugging Face hub (a bare name like `all-MiniLM-L6-v2` means `Xenova/all-MiniLM-L6-v2`, its ONNX
  * export) and caches it. `offline: true` uses only that cache. `modelPath` loads a model folder
- * from disk (config.json, tokenizer.json, onnx/model.onnx or onnx/model_quantized.onnx) and never
- * touches the network.
+ * from disk (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx or
+ * onnx/model_quantized.onnx). Neither of the last two ever touches the network.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -52,6 +52,7 @@ interface TensorLike {
 type Tokenizer = (texts: string[], opts: Record<string, unknown>) => Record<string, TensorLike>
 type Model = ((inputs: Record<string, TensorLike>) => Promise<Record<string, TensorLike>>) & { dispose?(): Promise<unknown> }
 interface Transformers {
+  env: { cacheDir?: string | null; localModelPath?: string | null }
   AutoTokenizer: { from_pretrained(id: string, opts: Record<string, unknown>): Promise<Tokenizer> }
   AutoModel: { from_pretrained(id: string, opts: Record<string, unknown>): Promise<Model> }
 }
@@ -96,34 +97,32 @@ export class LocalEmbedder implements Embedder {
     const batchSize = positiveInt(o.batchSize, 'batchSize', 32, 4096)
     const source = `local/${model.split('/').pop()}`
 
-    let id: string
-    let dtype = o.dtype
-    if (o.modelPath !== undefined) {
-      id = checkModelFolder(o.modelPath)
-      dtype ??= fs.existsSync(path.join(id, 'onnx', 'model.onnx')) ? 'fp32' : 'q8'
-      const file = path.join(id, 'onnx', dtype === 'fp32' ? 'model.onnx' : 'model_quantized.onnx')
-      if (!fs.existsSync(file)) {
-        throw new VgentError(ErrorCode.INVALID_ARGUMENT, `modelPath has no ${path.relative(id, file)} (needed for dtype ${dtype})`)
-      }
-    } else {
-      id = model.includes('/') ? model : `Xenova/${model}`
-      dtype ??= 'fp32'
-    }
-
     const t = requireOptionalPeer<Transformers>('@huggingface/transformers', 'LocalEmbedder')
-    const localOnly = o.offline === true || o.modelPath !== undefined
+    const hubId = model.includes('/') ? model : `Xenova/${model}`
+    // A folder on disk is loaded by its absolute path, which transformers.js never resolves against
+    // the hub. Offline without modelPath means the runtime's own cache folder, found here: its
+    // `local_files_only` still probes the hub for tokenizer files (transformers.js 4.3).
+    const dir = o.modelPath !== undefined ? checkModelFolder(o.modelPath) : o.offline === true ? cachedModelFolder(t, hubId) : undefined
+    let dtype = o.dtype
+    if (dir !== undefined) {
+      dtype ??= fs.existsSync(path.join(dir, 'onnx', 'model.onnx')) ? 'fp32' : 'q8'
+      const file = path.join(dir, 'onnx', dtype === 'fp32' ? 'model.onnx' : 'model_quantized.onnx')
+      if (!fs.existsSync(file)) {
+        throw new VgentError(ErrorCode.INVALID_ARGUMENT, `${dir} has no ${path.relative(dir, file)} (needed for dtype ${dtype})`)
+      }
+    }
+    const id = dir ?? hubId
+    const fromDisk = dir !== undefined
     let tokenizer: Tokenizer
     let net: Model
     try {
-      tokenizer = await t.AutoTokenizer.from_pretrained(id, { local_files_only: localOnly })
-      net = await t.AutoModel.from_pretrained(id, { local_files_only: localOnly, dtype })
+      tokenizer = await t.AutoTokenizer.from_pretrained(id, { local_files_only: fromDisk })
+      net = await t.AutoModel.from_pretrained(id, { local_files_only: fromDisk, dtype: dtype ?? 'fp32' })
     } catch (e) {
       const why = (e as Error)?.message ?? String(e)
       throw new VgentError(
-        localOnly ? ErrorCode.INVALID_ARGUMENT : ErrorCode.BACKEND_UNAVAILABLE,
-        localOnly
-          ? `could not load the model ${id} from disk${o.modelPath === undefined ? " (offline: only the runtime's cache is used)" : ''}: ${why}`
-          : `could not fetch or load the model ${id}: ${why}`,
+        fromDisk ? ErrorCode.INVALID_ARGUMENT : ErrorCode.BACKEND_UNAVAILABLE,
+        fromDisk ? `could not load the model from ${id}: ${why}` : `could not fetch or load the model ${id} from the hub: ${why}`,
         { cause: e },
       )
     }
@@ -210,16 +209,30 @@ export function meanPoolNormalized(hidden: TensorLike, mask: TensorLike): Float6
   return out
 }
 
+/** The runtime's cache (or local model) folder holding `hubId`, for loading offline. */
+function cachedModelFolder(t: Transformers, hubId: string): string {
+  const roots = [t.env.cacheDir, t.env.localModelPath].filter((r): r is string => typeof r === 'string' && r.length > 0)
+  const candidates = roots.map((r) => path.resolve(r, hubId))
+  const found = candidates.find((d) => ['config.json', 'tokenizer.json', 'tokenizer_config.json'].every((f) => fs.existsSync(path.join(d, f))))
+  if (found === undefined) {
+    throw new VgentError(
+      ErrorCode.INVALID_ARGUMENT,
+      `offline: the model ${hubId} is not in the transformers.js cache (looked in ${candidates.join(', ')}). Load it once online, or pass modelPath.`,
+    )
+  }
+  return found
+}
+
 function checkModelFolder(modelPath: unknown): string {
   if (typeof modelPath !== 'string' || modelPath.length === 0) {
     throw new VgentError(ErrorCode.INVALID_ARGUMENT, 'modelPath must be a path to a model folder')
   }
   const dir = path.resolve(modelPath)
-  for (const file of ['config.json', 'tokenizer.json']) {
+  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) {
     if (!fs.existsSync(path.join(dir, file))) {
       throw new VgentError(
         ErrorCode.INVALID_ARGUMENT,
-        `modelPath ${dir} has no ${file}: expected a transformers.js model folder (config.json, tokenizer.json, onnx/model.onnx or onnx/model_quantized.onnx)`,
+        `modelPath ${dir} has no ${file}: expected a transformers.js model folder (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx or onnx/model_quantized.onnx)`,
       )
     }
   }
