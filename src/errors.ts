@@ -12,6 +12,10 @@ export const ErrorCode = {
   STORE_LOCKED: 'STORE_LOCKED',
   STORE_MISMATCH: 'STORE_MISMATCH',
   IO_ERROR: 'IO_ERROR',
+  /** A server refused the credentials (e.g. an embeddings API key). */
+  AUTH_FAILED: 'AUTH_FAILED',
+  /** Vectors from one embedder (its `source`) used against a store built with another. */
+  EMBEDDER_MISMATCH: 'EMBEDDER_MISMATCH',
   INTERNAL: 'INTERNAL',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
