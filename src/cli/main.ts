@@ -149,7 +149,6 @@ async function status(cli: Cli): Promise<void> {
   const shape = cli.shape()
   const router = cli.router(shape ?? { dimension: 1, metric: 'cosine' })
   try {
-    const tiers = await router.status()
     let selected: string | null = null
     let count: number | null = null
     if (shape) {
@@ -161,6 +160,7 @@ async function status(cli: Cli): Promise<void> {
         selected = `none (${(e as Error).message})`
       }
     }
+    const tiers = await router.status()
     if (cli.v.json) {
       out(JSON.stringify({ namespace: cli.namespace, dataDir: cli.dataDir, dimension: shape?.dimension ?? null, metric: shape?.metric ?? null, selected, count, tiers }))
       return

@@ -241,6 +241,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
         const reason = `probe passed but opening failed: ${(e as Error).message}`
         this.openFailures.set(b, reason)
         skipped.push(`${b} (${reason})`)
+        this.logger.warn(`skipping the ${b} tier: ${reason}`)
       }
     }
     throw new VgentError(ErrorCode.BACKEND_UNAVAILABLE, `no tier is available for namespace ${this.namespace}: ${skipped.join('; ')}`)

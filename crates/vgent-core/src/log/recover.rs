@@ -73,6 +73,35 @@ impl Window {
     }
 }
 
+/// Page size a torn write is assumed to be made of: a crash can persist some pages of an append and
+/// not others, and unwritten pages of a file read back as zeros.
+const PAGE: u64 = 4096;
+
+/// Whether the bad frame at `at` is what a crash mid-append leaves rather than damage to data that was
+/// written whole: its claimed length runs past the end of the file (or is absurd), or it is the last
+/// frame and everything from a page boundary inside it to the end is zero, or every byte from it to
+/// the end is zero. A complete last record with a flipped bit is none of these: it is corruption.
+fn is_torn(w: &mut Window, at: u64) -> std::io::Result<bool> {
+    let b = &w.buf[w.pos..];
+    let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+    let file_len = w.file.metadata()?.len().max(w.base + w.buf.len() as u64);
+    let end = at + FRAME_LEN as u64 + len;
+    if len > MAX_RECORD as u64 || end > file_len {
+        return Ok(true);
+    }
+    if end == file_len {
+        let page = (at / PAGE + 1) * PAGE;
+        if page < end
+            && b[(page - at) as usize..(end - at) as usize]
+                .iter()
+                .all(|x| *x == 0)
+        {
+            return Ok(true);
+        }
+    }
+    w.rest_is_zero()
+}
+
 /// Reads `path` and calls `visit` with the ops of each verified record, in order, streaming the file
 /// through a fixed window.
 pub fn replay(
@@ -125,17 +154,12 @@ pub fn replay(
             }
             Frame::Truncated => break,
             Frame::Bad => {
-                // A bad frame is a torn tail when its claimed length reaches the end of the file, or
-                // when everything from it to the end is zero (blocks a crash allocated, never wrote).
-                let b = &w.buf[w.pos..];
-                let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
-                let file_len = w.file.metadata().map_err(io)?.len();
-                if at + FRAME_LEN as u64 + len >= file_len || w.rest_is_zero().map_err(io)? {
+                if is_torn(&mut w, at).map_err(io)? {
                     break;
                 }
                 return Err(err(
                     ErrorCode::StoreCorrupt,
-                    format!("{name}: record at offset {at} fails its checksum and more data follows; run repairStore to salvage the intact records"),
+                    format!("{name}: record at offset {at} fails its checksum (damaged, not a torn write); run repairStore to salvage the intact records"),
                 ));
             }
         }

@@ -193,3 +193,32 @@ fn records_that_straddle_the_read_window_replay_intact() {
     assert_eq!(report.valid_end, len);
     assert_eq!(report.torn_bytes, 100);
 }
+
+#[test]
+fn a_flipped_byte_in_the_last_record_is_corruption_but_a_page_torn_last_record_is_not() {
+    let dir = temp_dir("last");
+    let (w, _) = open_writer(&dir, StoreKind::Datum, Durability::Fsync, |_| Ok(())).unwrap();
+    w.append(&[put("a", b"1")]).unwrap();
+    let big: Vec<u8> = (0..20_000).map(|i| (i % 251 + 1) as u8).collect();
+    let s = w.append(&[put("big", &big)]).unwrap();
+    w.sync(s).unwrap();
+    drop(w);
+    let path = dir.join("data.log");
+    let good = std::fs::read(&path).unwrap();
+    // A bit flip inside the last, complete record: acknowledged data is damaged, not torn.
+    let mut flipped = good.clone();
+    let n = flipped.len();
+    flipped[n - 100] ^= 0x01;
+    std::fs::write(&path, &flipped).unwrap();
+    assert_eq!(contents(&dir).unwrap_err().code, ErrorCode::StoreCorrupt);
+    // The same record with its last pages never written (zeros from a page boundary on): torn.
+    let mut torn = good.clone();
+    let start = good.len() - (format::FRAME_LEN + 4 + 3 + 4 + big.len() + 1);
+    let page = (start / 4096 + 1) * 4096;
+    torn[page..].iter_mut().for_each(|b| *b = 0);
+    std::fs::write(&path, &torn).unwrap();
+    assert_eq!(
+        contents(&dir).unwrap(),
+        vec![("a".into(), Some(b"1".to_vec()))]
+    );
+}
