@@ -32,6 +32,7 @@ import { probeQdrant, type QdrantProbe } from './qdrant/probe'
 import { fromQdrantScore } from './qdrant/scores'
 
 export type { PayloadIndexType } from './qdrant/collection'
+export { pointIdFor as qdrantPointId, POINT_ID_NAMESPACE as QDRANT_POINT_ID_NAMESPACE } from './qdrant/ids'
 export type { QdrantProbe } from './qdrant/probe'
 
 export interface QdrantBackendOptions {

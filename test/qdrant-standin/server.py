@@ -10,7 +10,7 @@ shape.
     python server.py [--port 0]   # prints "READY <port>" on stdout once it accepts connections
 
 Not a Qdrant server: no HNSW (search is exact), no persistence, no payload indexes (accepted and
-recorded, with no effect on results), no auth, one lock around every call.
+listed in the collection info, with no effect on results), no auth, one lock around every call.
 """
 
 import argparse
@@ -31,6 +31,9 @@ warnings.simplefilter("ignore")  # local mode warns that payload indexes have no
 CLIENT_VERSION = package_version("qdrant-client")
 local = QdrantClient(":memory:")
 lock = threading.Lock()
+# Payload indexes by collection: local mode accepts them without effect and does not list them, so
+# they are recorded here and reported in the collection info, as the server does.
+indexes = {}
 
 
 class HttpError(Exception):
@@ -59,7 +62,11 @@ def collection_exists(name, _body, _query):
 def get_collection(name, _body, _query):
     if not local.collection_exists(name):
         raise HttpError(404, f"Not found: Collection `{name}` doesn't exist!")
-    return dump(local.get_collection(name))
+    info = dump(local.get_collection(name))
+    info["payload_schema"] = {
+        field: {"data_type": schema, "points": 0} for field, schema in indexes.get(name, {}).items()
+    }
+    return info
 
 
 def create_collection(name, body, _query):
@@ -70,12 +77,15 @@ def create_collection(name, body, _query):
 
 
 def delete_collection(name, _body, _query):
+    indexes.pop(name, None)
     return local.delete_collection(name)
 
 
 def create_index(name, body, _query):
     request = models.CreateFieldIndex.model_validate(body)
     local.create_payload_index(name, field_name=request.field_name, field_schema=request.field_schema)
+    schema = request.field_schema
+    indexes.setdefault(name, {})[request.field_name] = getattr(schema, "value", None) or getattr(schema, "type", None) or str(schema)
     return update_result()
 
 
@@ -148,6 +158,7 @@ ROUTES = [
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the JS client expects
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
     def log_message(self, *_args):
         pass
@@ -207,6 +218,7 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
+    ThreadingHTTPServer.request_queue_size = 1024  # ava opens many connections at once; the default backlog (5) resets them
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(f"READY {server.server_address[1]}", flush=True)
