@@ -202,6 +202,13 @@ for (const target of targets) {
     }
   })
 
+  T('exact search and limits beyond the collection size', async (t) => {
+    const store = await openFresh(t, { dimension: 2, metric: 'manhattan', exact: true })
+    await store.addBatch([{ id: 'a', vector: [0, 0] }, { id: 'b', vector: [1, 1] }, { id: 'c', vector: [5, 5] }])
+    t.deepEqual((await store.search([0, 0], { limit: 2 ** 32 - 1 })).map((r) => r.id), ['a', 'b', 'c'])
+    t.deepEqual((await store.searchBatch([[5, 5]], { limit: 20_000 }))[0].map((r) => r.id), ['c', 'b', 'a'])
+  })
+
   T('a given client is used as is', async (t) => {
     const collection = freshCollection()
     t.teardown(() => admin().deleteCollection(collection).catch(() => {}))

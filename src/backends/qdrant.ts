@@ -245,7 +245,10 @@ export class QdrantVectorBackend implements VgentProtocol {
       const p = await this.retrieve(id, !cosine)
       if (!p) return null
       // Cosine collections hold normalised vectors: the vector as added is in the payload.
-      const vector = rawVectorOf(p.payload) ?? Float32Array.from(p.vector as number[])
+      const vector = rawVectorOf(p.payload) ?? (Array.isArray(p.vector) ? Float32Array.from(p.vector as number[]) : undefined)
+      if (!vector || vector.length !== this.dimension) {
+        throw new VgentError(ErrorCode.STORE_CORRUPT, `point ${pointIdFor(id)} (id ${JSON.stringify(id)}) has no readable vector of dimension ${this.dimension}`)
+      }
       return { id, embedding: new Embedding(vector), metadata: metadataOf(p.payload) }
     })
   }
