@@ -1,0 +1,315 @@
+// The Qdrant tier. There is no Qdrant server on the test machines, so the whole conformance suite
+// runs through the real JS client against the stand-in (test/qdrant-standin/server.py: Qdrant's
+// REST endpoints answered by the official Python qdrant-client in local mode), started here. When
+// KGENTS_QDRANT_URL is set, the same suite and checks also run against that real server.
+import test from 'ava'
+import { createServer } from 'node:net'
+import { QdrantClient } from '@qdrant/js-client-rest'
+import { QDRANT_POINT_ID_NAMESPACE, QdrantVectorBackend, VgentError, qdrantPointId } from 'vgent'
+import { runConformanceSuite } from './conformance/suite.mjs'
+import { findStandinPython, startStandin } from './qdrant-standin/start.mjs'
+
+const python = findStandinPython()
+const noSkip = process.env.VGENT_NO_SKIP === '1'
+const missing =
+  'the Qdrant stand-in needs Python with qdrant-client: run scripts/qdrant-standin-setup.sh ' +
+  '(or set VGENT_QDRANT_STANDIN_PYTHON to a python that can import qdrant_client)'
+if (!python) {
+  if (noSkip) test('[qdrant-standin] the stand-in can be started', (t) => t.fail(missing))
+  else console.warn(`\n*** SKIPPING the Qdrant stand-in tests: ${missing} ***\n`)
+}
+
+let standin
+test.before(async () => {
+  if (python) standin = await startStandin(python)
+})
+test.after.always(async () => {
+  await standin?.stop()
+})
+
+const realUrl = process.env.KGENTS_QDRANT_URL
+const targets = [
+  { name: 'qdrant-standin', enabled: python !== null, url: () => standin.url, apiKey: () => undefined },
+  ...(realUrl
+    ? [{ name: 'qdrant-server', enabled: true, url: () => realUrl, apiKey: () => process.env.KGENTS_QDRANT_API_KEY || undefined }]
+    : []),
+]
+
+let serial = 0
+const freshCollection = () => `vgent_test_${process.pid}_${Date.now().toString(36)}_${serial++}`
+
+for (const target of targets) {
+  const it = target.enabled ? test : test.skip
+  const T = (title, fn) => it(`[${target.name}] ${title}`, fn)
+  const admin = () => new QdrantClient({ url: target.url(), apiKey: target.apiKey(), checkCompatibility: false })
+  /** Opens a store on a fresh collection that is dropped when the test ends. */
+  const openFresh = async (t, opts) => {
+    const collection = opts.collection ?? freshCollection()
+    t.teardown(() => admin().deleteCollection(collection).catch(() => {}))
+    return QdrantVectorBackend.open({ url: target.url(), apiKey: target.apiKey(), collection, timeoutMs: 120_000, ...opts })
+  }
+
+  runConformanceSuite(it, {
+    name: target.name,
+    create: async (opts) => {
+      const collection = freshCollection()
+      const store = await QdrantVectorBackend.open({ ...opts, url: target.url(), apiKey: target.apiKey(), collection, timeoutMs: 120_000 })
+      store.testCollection = collection
+      return store
+    },
+    teardown: (store) => admin().deleteCollection(store.testCollection).catch(() => {}),
+  })
+
+  T('points are stored under the UUID v5 of the id, with the id and metadata in the payload', async (t) => {
+    const store = await openFresh(t, { dimension: 3, metric: 'euclidean' })
+    await store.add('doc-1', [1, 2, 3], { lang: 'en', tags: [] })
+    await store.add('doc-1', [4, 5, 6], { lang: 'fr' }) // the same point again: an upsert
+    t.is(await store.count(), 1)
+    const [point] = await admin().retrieve(store.collection, { ids: ['11a30ec7-9293-5ecb-b896-e7a0e296279c'], with_payload: true, with_vector: true })
+    t.truthy(point, 'the point lives under uuid5(namespace, "doc-1")')
+    t.is(point.payload._vgent_id, 'doc-1')
+    t.deepEqual(point.payload.metadata, { lang: 'fr' })
+    t.deepEqual(point.payload._vgent_keys, ['lang'])
+    t.deepEqual(point.vector, [4, 5, 6])
+    t.false('_vgent_raw' in point.payload, 'the raw vector is kept for cosine collections only')
+  })
+
+  T('cosine: Qdrant stores the normalised vector, get() returns the vector as added', async (t) => {
+    const store = await openFresh(t, { dimension: 2, metric: 'cosine' })
+    await store.add('v', [3, 4])
+    const [point] = await admin().retrieve(store.collection, { ids: [qdrantPointId('v')], with_vector: true })
+    t.true(Math.abs(point.vector[0] - 0.6) < 1e-6 && Math.abs(point.vector[1] - 0.8) < 1e-6, `stored ${point.vector}`)
+    t.deepEqual(Array.from((await store.get('v')).embedding.vector), [3, 4])
+  })
+
+  T('a tie larger than the over-fetch is still ordered by id at the cut', async (t) => {
+    const store = await openFresh(t, { dimension: 2, metric: 'euclidean' })
+    const ids = Array.from({ length: 30 }, (_, i) => `t${String((i * 7) % 30).padStart(2, '0')}`) // scrambled
+    await store.addBatch(ids.map((id) => ({ id, vector: [1, 1] })))
+    await store.add('near', [0, 0])
+    const sorted = [...ids].sort()
+    for (const limit of [1, 5, 20, 29]) {
+      const got = await store.search([0, 0], { limit: limit + 1 })
+      t.deepEqual(got.map((r) => r.id), ['near', ...sorted.slice(0, limit)], `limit ${limit + 1}`)
+    }
+    const [batch] = await store.searchBatch([[0, 0]], { limit: 4 })
+    t.deepEqual(batch.map((r) => r.id), ['near', ...sorted.slice(0, 3)])
+    // UTF-8 byte order, not UTF-16 code unit order: U+FF5E sorts before U+1F600 in UTF-8 only.
+    const wide = await openFresh(t, { dimension: 2, metric: 'dot_product' })
+    await wide.addBatch([{ id: '😀', vector: [1, 0] }, { id: '～', vector: [1, 0] }])
+    t.deepEqual((await wide.search([1, 0])).map((r) => r.id), ['～', '😀'])
+  })
+
+  T('big batches are sent in chunks and all arrive', async (t) => {
+    const dim = 300 // 873 points per request → 3 requests
+    const n = 2000
+    const store = await openFresh(t, { dimension: dim, metric: 'dot_product' })
+    const vectors = new Float32Array(n * dim)
+    for (let i = 0; i < n; i++) vectors[i * dim + (i % dim)] = 1 + i / n
+    const ids = Array.from({ length: n }, (_, i) => `row-${i}`)
+    t.is((await store.addBatch({ ids, vectors, metadata: ids.map((id, i) => ({ i })) })).length, n)
+    t.is(await store.count(), n)
+    for (const i of [0, 872, 873, 1746, n - 1]) {
+      const e = await store.get(`row-${i}`)
+      t.deepEqual(Array.from(e.embedding.vector), Array.from(vectors.subarray(i * dim, (i + 1) * dim)), `row ${i}`)
+      t.deepEqual(e.metadata, { i })
+    }
+  })
+
+  T('reopening a collection keeps its points; another size or distance is STORE_MISMATCH', async (t) => {
+    const collection = freshCollection()
+    const a = await openFresh(t, { collection, dimension: 4, metric: 'cosine' })
+    await a.add('kept', [1, 2, 3, 4], { n: 1 })
+    await a.close()
+    const b = await openFresh(t, { collection, dimension: 4, metric: 'cosine' })
+    t.deepEqual((await b.get('kept')).metadata, { n: 1 })
+    const size = await t.throwsAsync(openFresh(t, { collection, dimension: 8, metric: 'cosine' }), { instanceOf: VgentError })
+    t.is(size.code, 'STORE_MISMATCH')
+    t.regex(size.message, /dimension 4 with distance Cosine/)
+    t.regex(size.message, /dimension 8 and metric cosine/)
+    const metric = await t.throwsAsync(openFresh(t, { collection, dimension: 4, metric: 'manhattan' }), { instanceOf: VgentError })
+    t.is(metric.code, 'STORE_MISMATCH')
+    t.regex(metric.message, /Manhattan/)
+    t.is(await b.count(), 1, 'a refused open changes nothing')
+    await b.close()
+  })
+
+  T('a collection with named vectors is STORE_MISMATCH', async (t) => {
+    const collection = freshCollection()
+    t.teardown(() => admin().deleteCollection(collection).catch(() => {}))
+    await admin().createCollection(collection, { vectors: { text: { size: 4, distance: 'Cosine' } } })
+    const e = await t.throwsAsync(openFresh(t, { collection, dimension: 4 }), { instanceOf: VgentError })
+    t.is(e.code, 'STORE_MISMATCH')
+    t.regex(e.message, /named vectors/)
+  })
+
+  T('the collection name comes from the namespace; indexes are created for vgent keys and declared metadata keys', async (t) => {
+    const namespace = `ns_${process.pid}_${serial++}`
+    t.teardown(() => admin().deleteCollection(`vgent_${namespace}`).catch(() => {}))
+    const store = await QdrantVectorBackend.open({
+      url: target.url(),
+      apiKey: target.apiKey(),
+      namespace,
+      dimension: 2,
+      indexes: { kind: 'keyword', 'price.usd': 'float' },
+    })
+    t.is(store.collection, `vgent_${namespace}`)
+    const info = await admin().getCollection(store.collection)
+    t.deepEqual(Object.keys(info.payload_schema).sort(), ['_vgent_keys', 'metadata."kind"', 'metadata."price.usd"'])
+    await store.add('a', [1, 0], { kind: 'x', 'price.usd': 2.5 })
+    t.deepEqual((await store.search([1, 0], { filter: { 'price.usd': { $gt: 2 }, kind: 'x' } })).map((r) => r.id), ['a'])
+    await store.close()
+  })
+
+  T('filter keys Qdrant cannot express are INVALID_FILTER; such keys still round-trip as metadata', async (t) => {
+    const store = await openFresh(t, { dimension: 2 })
+    const metadata = { 'say "hi"': 'x', 'back\\slash': 'y', 'a[0].b': 'z' }
+    await store.add('a', [1, 0], metadata)
+    t.deepEqual((await store.get('a')).metadata, metadata)
+    for (const key of ['say "hi"', 'back\\slash']) {
+      const e = await t.throwsAsync(store.search([1, 0], { filter: { [key]: 'x' } }), { instanceOf: VgentError })
+      t.is(e.code, 'INVALID_FILTER', key)
+      // $exists does not need a key path.
+      t.deepEqual((await store.search([1, 0], { filter: { [key]: { $exists: true } } })).map((r) => r.id), ['a'])
+    }
+    t.deepEqual((await store.search([1, 0], { filter: { 'a[0].b': 'z' } })).map((r) => r.id), ['a'], 'brackets and dots are quoted')
+  })
+
+  T('probe() reports health, version and latency', async (t) => {
+    const store = await openFresh(t, { dimension: 2 })
+    const p = await store.probe()
+    t.true(p.ok, p.error)
+    t.regex(p.version, /^\d+\.\d+\.\d+/)
+    t.true(Number.isFinite(p.latencyMs) && p.latencyMs >= 0)
+    t.is(p.url, target.url())
+    const s = await QdrantVectorBackend.probe({ url: target.url(), apiKey: target.apiKey() })
+    t.true(s.ok, s.error)
+    t.is(s.version, p.version)
+  })
+
+  T('KGENTS_QDRANT_URL is the default url', async (t) => {
+    const saved = process.env.KGENTS_QDRANT_URL
+    process.env.KGENTS_QDRANT_URL = target.url()
+    try {
+      const collection = freshCollection()
+      t.teardown(() => admin().deleteCollection(collection).catch(() => {}))
+      const store = await QdrantVectorBackend.open({ collection, apiKey: target.apiKey(), dimension: 2 })
+      t.is(store.url, target.url())
+      t.is(await store.count(), 0)
+    } finally {
+      if (saved === undefined) delete process.env.KGENTS_QDRANT_URL
+      else process.env.KGENTS_QDRANT_URL = saved
+    }
+  })
+
+  T('exact search and limits beyond the collection size', async (t) => {
+    const store = await openFresh(t, { dimension: 2, metric: 'manhattan', exact: true })
+    await store.addBatch([{ id: 'a', vector: [0, 0] }, { id: 'b', vector: [1, 1] }, { id: 'c', vector: [5, 5] }])
+    t.deepEqual((await store.search([0, 0], { limit: 2 ** 32 - 1 })).map((r) => r.id), ['a', 'b', 'c'])
+    t.deepEqual((await store.searchBatch([[5, 5]], { limit: 20_000 }))[0].map((r) => r.id), ['c', 'b', 'a'])
+  })
+
+  T('a given client is used as is', async (t) => {
+    const collection = freshCollection()
+    t.teardown(() => admin().deleteCollection(collection).catch(() => {}))
+    const store = await QdrantVectorBackend.open({ client: admin(), collection, dimension: 2, metric: 'dot_product' })
+    await store.add('x', [2, 3])
+    t.is((await store.search([1, 1]))[0].similarity, 5)
+    t.true((await admin().collectionExists(collection)).exists)
+  })
+}
+
+// ---- without a reachable server ------------------------------------------------------------------
+
+/** A port nothing listens on. */
+async function closedPort() {
+  const server = createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+test('[qdrant] UUID v5 point ids match Python uuid.uuid5 (known answers)', (t) => {
+  // python3 -c "import uuid; ns = uuid.uuid5(uuid.NAMESPACE_URL, 'vgent:qdrant-point-id'); print(ns, uuid.uuid5(ns, 'a'))"
+  t.is(QDRANT_POINT_ID_NAMESPACE, '716bdc7e-4814-5c48-b542-6ef2fe00b535')
+  t.is(qdrantPointId('a'), '21ab0747-b285-5840-916d-2b5bb8f8bc3f')
+  t.is(qdrantPointId('doc-1'), '11a30ec7-9293-5ecb-b896-e7a0e296279c')
+  t.is(qdrantPointId('ünïcödé-键-🔑'), '8dc23ecf-09ad-5b0b-a0fe-e170f0b065bf')
+  t.is(qdrantPointId('x'.repeat(1024)), '669a5a96-0820-5e22-b357-28207105e58c')
+  t.is(qdrantPointId('line\nbreak'), '3e1c47f9-fde1-5510-b1e5-6a28ccf1b236')
+  t.is(qdrantPointId('a'), qdrantPointId('a'), 'deterministic')
+  t.not(qdrantPointId('a'), qdrantPointId('A'))
+})
+
+test('[qdrant] an unreachable server is BACKEND_UNAVAILABLE on open; probe says so without throwing', async (t) => {
+  const url = `http://127.0.0.1:${await closedPort()}`
+  const e = await t.throwsAsync(QdrantVectorBackend.open({ url, dimension: 3 }), { instanceOf: VgentError })
+  t.is(e.code, 'BACKEND_UNAVAILABLE')
+  t.true(e.message.includes(url), e.message)
+  const p = await QdrantVectorBackend.probe({ url })
+  t.false(p.ok)
+  t.is(typeof p.error, 'string')
+  t.is(p.version, undefined)
+})
+
+test('[qdrant] probe gives up after its timeout on a server that never answers', async (t) => {
+  const sockets = new Set()
+  const silent = createServer((s) => sockets.add(s))
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    silent.close()
+  })
+  const p = await QdrantVectorBackend.probe({ url: `http://127.0.0.1:${silent.address().port}`, timeoutMs: 300 })
+  t.false(p.ok)
+  t.regex(p.error, /300 ms|abort|timeout/i)
+})
+
+test('[qdrant] bad options are INVALID_ARGUMENT before any request', async (t) => {
+  const url = `http://127.0.0.1:${await closedPort()}` // would be BACKEND_UNAVAILABLE if contacted
+  for (const opts of [
+    { dimension: 0 },
+    { dimension: 2, metric: 'hamming' },
+    { dimension: 2, namespace: 'a/b' },
+    { dimension: 2, collection: '../x' },
+    { dimension: 2, collection: '' },
+    { dimension: 2, timeoutMs: -1 },
+    { dimension: 2, indexes: { k: 'text' } },
+    { dimension: 2, indexes: { 'say "hi"': 'keyword' } },
+    { dimension: 2, url: 'localhost:6333' },
+  ]) {
+    const e = await t.throwsAsync(QdrantVectorBackend.open({ url, ...opts }), { instanceOf: VgentError }, JSON.stringify(opts))
+    t.is(e?.code, 'INVALID_ARGUMENT', JSON.stringify(opts))
+  }
+  const e = await t.throwsAsync(QdrantVectorBackend.open(null), { instanceOf: VgentError })
+  t.is(e.code, 'INVALID_ARGUMENT')
+})
+
+const serverDies = python ? test : test.skip
+serverDies('[qdrant-standin] every call after the server went away is BACKEND_UNAVAILABLE', async (t) => {
+  const own = await startStandin(python)
+  t.teardown(() => own.stop())
+  const store = await QdrantVectorBackend.open({ url: own.url, collection: 'doomed', dimension: 2, timeoutMs: 5000 })
+  await store.add('a', [1, 0])
+  await own.stop()
+  for (const [label, call] of [
+    ['add', () => store.add('b', [0, 1])],
+    ['addBatch', () => store.addBatch([{ id: 'c', vector: [1, 1] }])],
+    ['get', () => store.get('a')],
+    ['exists', () => store.exists('a')],
+    ['remove', () => store.remove('a')],
+    ['count', () => store.count()],
+    ['clear', () => store.clear()],
+    ['search', () => store.search([1, 0])],
+    ['searchBatch', () => store.searchBatch([[1, 0], [0, 1]])],
+  ]) {
+    const e = await t.throwsAsync(call, { instanceOf: VgentError }, label)
+    t.is(e?.code, 'BACKEND_UNAVAILABLE', `${label}: ${e?.message}`)
+  }
+  t.false((await store.probe(1000)).ok)
+  // Validation still comes first: a bad call is rejected for what it is.
+  const bad = await t.throwsAsync(store.add('d', [1]), { instanceOf: VgentError })
+  t.is(bad.code, 'DIMENSION_MISMATCH')
+  await store.close()
+})
