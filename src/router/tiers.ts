@@ -77,9 +77,17 @@ export const DRIVERS: Record<VectorBackend, TierDriver> = {
     },
   },
   qdrant: {
-    probe: async () => ({ available: false, reason: 'the Qdrant tier is not built into this version', latencyMs: null }),
-    open: async () => {
-      throw new VgentError(ErrorCode.BACKEND_UNAVAILABLE, 'the Qdrant tier is not built into this version')
+    async probe(ctx) {
+      if (!ctx.qdrantUrl) return { available: false, reason: 'KGENTS_QDRANT_URL is not set', latencyMs: null }
+      const { QdrantVectorBackend } = await import('../backends/qdrant')
+      const p = await QdrantVectorBackend.probe({ url: ctx.qdrantUrl, apiKey: ctx.qdrantApiKey, timeoutMs: ctx.probeTimeoutMs })
+      return p.ok
+        ? { available: true, reason: `Qdrant${p.version ? ` ${p.version}` : ''} answers at ${p.url}`, latencyMs: p.latencyMs }
+        : { available: false, reason: `Qdrant at ${p.url}: ${p.error ?? 'no answer'}`, latencyMs: null }
+    },
+    async open(ctx) {
+      const { QdrantVectorBackend } = await import('../backends/qdrant')
+      return QdrantVectorBackend.open({ url: ctx.qdrantUrl, apiKey: ctx.qdrantApiKey, namespace: ctx.namespace, dimension: ctx.dimension, metric: ctx.metric })
     },
   },
 }
