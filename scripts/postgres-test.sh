@@ -77,7 +77,7 @@ cmd_start() {
       "-c listen_addresses=127.0.0.1 -p $PORT -k $ROOT -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB -c maintenance_work_mem=512MB" \
       start >/dev/null || { tail -n 20 "$LOG" >&2; die "the server did not start (log above)"; }
   fi
-  "$BIN/psql" -qAt "$URL" -c "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" "$BIN/psql" -qAt "$URL" -c "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
   echo "$URL"
 }
 

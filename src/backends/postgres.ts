@@ -56,6 +56,12 @@ function rowsPerStatement(dimension: number): number {
   return Math.max(1, Math.min(10_000, Math.floor(8_000_000 / (dimension * 20))))
 }
 
+/**
+ * The search settings each pooled connection currently has, so they are sent once per connection.
+ * Module-wide: stores sharing a pool share its connections.
+ */
+const sessionSettings = new WeakMap<Pg.PoolClient, string>()
+
 /** IVFFlat lists probed per search (of 100). */
 const IVFFLAT_PROBES = 10
 
@@ -85,8 +91,6 @@ function compareIds(a: string, b: string): number {
 export class PostgresVectorBackend implements VgentProtocol {
   private closed = false
   private readonly inflight = new Set<Promise<unknown>>()
-  /** The search settings each pooled connection currently has, so they are sent once per connection. */
-  private readonly sessionSettings = new WeakMap<Pg.PoolClient, string>()
   private readonly sql: MetricSql
   private readonly table: string
 
@@ -391,11 +395,11 @@ export class PostgresVectorBackend implements VgentProtocol {
         : [['ivfflat.probes', String(IVFFLAT_PROBES)]]
     if (iterative) settings.push([`${this.index.kind}.iterative_scan`, this.index.kind === 'hnsw' ? 'strict_order' : 'relaxed_order'])
     const key = JSON.stringify(settings)
-    if (this.sessionSettings.get(client) === key) return
+    if (sessionSettings.get(client) === key) return
     const p = new SqlParams()
     const calls = settings.map(([name, value]) => `set_config(${p.add(name)}, ${p.add(value)}, false)`)
     await client.query(`SELECT ${calls.join(', ')}`, p.values)
-    this.sessionSettings.set(client, key)
+    sessionSettings.set(client, key)
   }
 
   async close(): Promise<void> {
