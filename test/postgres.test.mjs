@@ -39,13 +39,17 @@ if (main) {
     teardown: dropStore,
   })
 
-  // The fixed-data cases once more through the default HNSW index: on these small tables the index
-  // must agree with exact search (ef_search exceeds the row count, and short results fall back to exact).
+  // The fixed-data cases once more through the default HNSW index. On tables this small the planner
+  // would pick a sequential scan, so this pool turns those off: the index path (ORDER BY distance, the
+  // tie check, the short-result fallback, iterative filtered scans) is what answers. With ef_search
+  // above the row count the index must agree with exact search.
+  const indexOnly = new pg.Pool({ connectionString: url, max: 12, options: '-c enable_seqscan=off' })
+  test.after.always(() => indexOnly.end())
   const hnswCtx = {
     name: 'postgres-hnsw',
     test: (title, fn) => test(`[postgres-hnsw] ${title}`, fn),
     async open(t, { dimension, metric = 'cosine' }) {
-      const store = await PostgresVectorBackend.open({ dimension, metric, pool: shared, namespace: freshNamespace('hnsw') })
+      const store = await PostgresVectorBackend.open({ dimension, metric, pool: indexOnly, namespace: freshNamespace('hnsw') })
       t.teardown(async () => {
         await store.close()
         await dropStore(store)
