@@ -48,7 +48,7 @@ export function mainServer(test) {
   if (error) {
     if (process.env.VGENT_NO_SKIP === '1') throw new Error(`postgres tests cannot run: ${error}`)
     console.warn(`\n*** SKIPPING the Postgres tier tests: ${error}\n*** run: sudo scripts/postgres-test.sh install\n`)
-    test('postgres tier (skipped: no server)', (t) => t.pass())
+    test.skip('postgres tier: no server', () => {})
     return undefined
   }
   if (server.startedHere) test.after.always(() => server.stop())
