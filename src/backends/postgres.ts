@@ -16,6 +16,7 @@ import type {
   BatchEntry,
   BulkBatch,
   DistanceMetric,
+  ExportBatch,
   Metadata,
   SearchOptions,
   SearchResult,
@@ -302,6 +303,27 @@ export class PostgresVectorBackend implements VgentProtocol {
     if (r.rows.length === 0) return null
     const row = r.rows[0]
     return { id, embedding: new Embedding(Float32Array.from(this.mods.pgvector.fromSql(row.embedding))), metadata: row.metadata }
+  }
+
+  /** Streams every row in id order (keyset pages), for export and promotion. */
+  async *exportEntries(options: { batchSize?: number } = {}): AsyncIterable<ExportBatch> {
+    const batchSize = options.batchSize ?? 10_000
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `batchSize must be a positive integer, got ${String(batchSize)}`)
+    let after: string | null = null
+    for (;;) {
+      this.checkOpen()
+      const page: { rows: { id: string; embedding: string; metadata: Metadata }[] } = await this.run('export', () =>
+        this.pool.query<{ id: string; embedding: string; metadata: Metadata }>(
+          `SELECT id, embedding::text AS embedding, metadata FROM ${this.table} WHERE $1::text IS NULL OR id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`,
+          [after, batchSize],
+        ),
+      )
+      if (page.rows.length === 0) return
+      const vectors = new Float32Array(page.rows.length * this.dimension)
+      page.rows.forEach((row, i) => vectors.set(this.mods.pgvector.fromSql(row.embedding) as number[], i * this.dimension))
+      yield { ids: page.rows.map((r) => r.id), vectors, metadata: page.rows.map((r) => r.metadata ?? {}) }
+      after = page.rows[page.rows.length - 1].id
+    }
   }
 
   async count(): Promise<number> {

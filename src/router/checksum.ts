@@ -1,4 +1,7 @@
-/** Order-independent fingerprint of a store: entry count and the XOR of SHA-256(id · 0 · vector bytes). */
+/**
+ * Order-independent fingerprint of a store: entry count and the XOR of SHA-256(id · 0 · vector bytes),
+ * with -0 written as +0 (equal values; some tiers, pgvector among them, do not keep the sign of zero).
+ */
 import { createHash } from 'node:crypto'
 import type { Exportable } from '../types'
 
@@ -12,7 +15,9 @@ export async function digestStore(store: Exportable, dimension: number): Promise
   let count = 0
   const zero = Buffer.from([0])
   for await (const b of store.exportEntries({ batchSize: 10_000 })) {
-    const bytes = Buffer.from(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength)
+    const values = Float32Array.from(b.vectors)
+    for (let i = 0; i < values.length; i++) if (values[i] === 0) values[i] = 0
+    const bytes = Buffer.from(values.buffer)
     const rowBytes = dimension * 4
     for (let i = 0; i < b.ids.length; i++) {
       const h = createHash('sha256').update(b.ids[i], 'utf8').update(zero).update(bytes.subarray(i * rowBytes, (i + 1) * rowBytes)).digest()

@@ -71,9 +71,17 @@ export const DRIVERS: Record<VectorBackend, TierDriver> = {
   memory,
   dgent,
   postgres: {
-    probe: async () => ({ available: false, reason: 'the Postgres tier is not built into this version', latencyMs: null }),
-    open: async () => {
-      throw new VgentError(ErrorCode.BACKEND_UNAVAILABLE, 'the Postgres tier is not built into this version')
+    async probe(ctx) {
+      if (!ctx.postgresUrl) return { available: false, reason: 'KGENTS_POSTGRES_URL is not set', latencyMs: null }
+      const { PostgresVectorBackend } = await import('../backends/postgres')
+      const p = await PostgresVectorBackend.probe({ url: ctx.postgresUrl, timeoutMs: ctx.probeTimeoutMs })
+      if (!p.ok) return { available: false, reason: `Postgres: ${p.error?.message ?? 'no answer'}`, latencyMs: null }
+      const ext = p.extensionVersion ? `pgvector ${p.extensionVersion}` : `pgvector ${p.extensionAvailable} installable`
+      return { available: true, reason: `PostgreSQL ${p.serverVersion ?? ''} with ${ext}`.replace('  ', ' '), latencyMs: p.latencyMs }
+    },
+    async open(ctx) {
+      const { PostgresVectorBackend } = await import('../backends/postgres')
+      return PostgresVectorBackend.open({ url: ctx.postgresUrl, namespace: ctx.namespace, dimension: ctx.dimension, metric: ctx.metric })
     },
   },
   qdrant: {

@@ -1,0 +1,92 @@
+// The router with a real PostgreSQL + pgvector really up and really down (its own server instance,
+// started and stopped by scripts/postgres-test.sh), and a promotion Memory → D-gent → Postgres under
+// concurrent writes.
+import test from 'ava'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PostgresVectorBackend, createVgent } from 'vgent'
+import { TestServer } from './postgres/server.mjs'
+
+const root = mkdtempSync(join(tmpdir(), 'vgent-router-pg-'))
+const server = new TestServer({ port: 55436, root: '/tmp/vgent-pg-router-test' })
+const error = server.startSync()
+const silent = { info: () => {}, warn: () => {} }
+let serial = 0
+const ns = () => `router_${process.pid}_${serial++}`
+
+if (error) {
+  if (process.env.VGENT_NO_SKIP === '1') throw new Error(`router Postgres tests cannot run: ${error}`)
+  console.warn(`\n*** SKIPPING the router's Postgres tests: ${error}\n*** run: sudo scripts/postgres-test.sh install\n`)
+  test.skip('router with Postgres: no server', () => {})
+} else {
+  test.after.always(async () => {
+    await server.destroy().catch(() => {})
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  test.serial('Postgres up: preferred and selected, status names pgvector; down: skipped for D-gent with the reason; up again: selected', async (t) => {
+    const opts = () => ({ dimension: 3, namespace: ns(), preferred: 'postgres', postgresUrl: server.url, dataDir: join(root, `d${serial}`), logger: silent })
+    const up = await createVgent(opts())
+    t.is(up.selected, 'postgres')
+    const pg = (await up.status()).find((s) => s.backend === 'postgres')
+    t.true(pg.available)
+    t.regex(pg.reason, /pgvector \d+\.\d+/)
+    await up.add('a', [1, 2, 3])
+    t.is(await up.count(), 1)
+    await up.close()
+
+    await server.stop()
+    const down = await createVgent({ ...opts(), probeTimeoutMs: 1500 })
+    t.is(down.selected, 'dgent')
+    const s = (await down.status()).find((x) => x.backend === 'postgres')
+    t.false(s.available)
+    t.true(s.reason.length > 0)
+    await down.close()
+
+    await server.start()
+    const again = await createVgent(opts())
+    t.is(again.selected, 'postgres')
+    await again.close()
+  })
+
+  test.serial('promote Memory → D-gent → Postgres under concurrent writes: nothing lost, the Postgres table holds it all', async (t) => {
+    const namespace = ns()
+    const r = await createVgent({ dimension: 4, metric: 'euclidean', namespace, backend: 'memory', postgresUrl: server.url, dataDir: join(root, namespace), logger: silent })
+    t.teardown(() => r.close())
+    const vec = (i) => [i % 13, Math.floor(i / 13) % 17, 1, -(i % 5)] // includes -0: pgvector keeps it as 0
+    const model = new Map()
+    await r.addBatch(Array.from({ length: 3000 }, (_, i) => ({ id: `s${i}`, vector: vec(i), metadata: { i } })))
+    for (let i = 0; i < 3000; i++) model.set(`s${i}`, vec(i))
+    let writing = true
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        await r.add(`w${i}`, vec(i + 7), { w: i })
+        model.set(`w${i}`, vec(i + 7))
+        if (i % 4 === 0) {
+          await r.remove(`s${i}`)
+          model.delete(`s${i}`)
+        }
+        // A real writer is driven by I/O: let the event loop turn (in-memory writes resolve as microtasks).
+        await new Promise((res) => setImmediate(res))
+      }
+    })()
+    const toDgent = await r.promote('dgent', { batchSize: 500 })
+    t.is(toDgent.to, 'dgent')
+    const toPg = await r.promote('postgres', { batchSize: 500 })
+    writing = false
+    await writer
+    t.is(toPg.from, 'dgent')
+    t.is(r.selected, 'postgres')
+    t.is(await r.count(), model.size)
+    await r.close()
+
+    const direct = await PostgresVectorBackend.open({ url: server.url, namespace, dimension: 4, metric: 'euclidean' })
+    t.is(await direct.count(), model.size)
+    for (const [id, v] of model) {
+      const e = await direct.get(id)
+      if (!e || e.embedding.vector.some((x, j) => x !== v[j])) t.fail(`${id} lost or changed in Postgres`) // -0 === 0
+    }
+    await direct.close()
+  })
+}
