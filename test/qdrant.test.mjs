@@ -313,3 +313,33 @@ serverDies('[qdrant-standin] every call after the server went away is BACKEND_UN
   t.is(bad.code, 'DIMENSION_MISMATCH')
   await store.close()
 })
+
+// ---- export and promotion through the router -------------------------------------------------------
+
+test('[qdrant-standin] exportEntries streams every point exactly; the router promotes D-gent → Qdrant and verifies', async (t) => {
+  if (!python) return t.pass()
+  const { createVgent, QdrantVectorBackend } = await import('vgent')
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dataDir = mkdtempSync(join(tmpdir(), 'vgent-qdrant-promote-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const namespace = `promote_${process.pid}`
+  const r = await createVgent({ dimension: 3, namespace, backend: 'dgent', dataDir, qdrantUrl: standin.url, logger: { info() {}, warn() {} } })
+  t.teardown(() => r.close())
+  const rows = Array.from({ length: 2500 }, (_, i) => ({ id: `p${i}-ü`, vector: [i + 1, (i % 7) - 3, 0.5], metadata: { i, tags: [String(i % 3)] } }))
+  await r.addBatch(rows)
+  const report = await r.promote('qdrant', { batchSize: 700 })
+  t.is(report.count, 2500)
+  t.is(r.selected, 'qdrant')
+  const q = await QdrantVectorBackend.open({ url: standin.url, namespace, dimension: 3 })
+  t.teardown(() => q.close())
+  const seen = new Map()
+  for await (const b of q.exportEntries({ batchSize: 600 })) {
+    b.ids.forEach((id, k) => seen.set(id, { v: [...b.vectors.subarray(k * 3, k * 3 + 3)], m: b.metadata[k] }))
+  }
+  t.is(seen.size, 2500)
+  for (const row of rows.filter((_, i) => i % 97 === 0)) {
+    t.deepEqual(seen.get(row.id), { v: row.vector.map(Math.fround), m: row.metadata })
+  }
+})

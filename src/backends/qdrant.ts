@@ -14,6 +14,7 @@ import type {
   BatchEntry,
   BulkBatch,
   DistanceMetric,
+  ExportBatch,
   Metadata,
   SearchOptions,
   SearchResult,
@@ -251,6 +252,33 @@ export class QdrantVectorBackend implements VgentProtocol {
       }
       return { id, embedding: new Embedding(vector), metadata: metadataOf(p.payload) }
     })
+  }
+
+  /** Streams every point (scroll pages), for export and promotion. */
+  async *exportEntries(options: { batchSize?: number } = {}): AsyncIterable<ExportBatch> {
+    const batchSize = options.batchSize ?? 1000
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `batchSize must be a positive integer, got ${String(batchSize)}`)
+    const cosine = this.metric === 'cosine'
+    let offset: string | number | undefined
+    for (;;) {
+      this.checkOpen()
+      const page = (await this.call('scrolling points', (c) =>
+        c.scroll(this.collection, { limit: batchSize, offset, with_payload: true, with_vector: !cosine }),
+      )) as { points: Point[]; next_page_offset?: string | number | null }
+      const ids: string[] = []
+      const vectors = new Float32Array(page.points.length * this.dimension)
+      const metadata: Metadata[] = []
+      for (const p of page.points) {
+        const vector = rawVectorOf(p.payload) ?? (Array.isArray(p.vector) ? Float32Array.from(p.vector as number[]) : undefined)
+        if (!vector || vector.length !== this.dimension) throw new VgentError(ErrorCode.STORE_CORRUPT, `point ${String(p.id)} has no readable vector of dimension ${this.dimension}`)
+        vectors.set(vector, ids.length * this.dimension)
+        ids.push(idOf(p))
+        metadata.push(metadataOf(p.payload))
+      }
+      if (ids.length > 0) yield { ids, vectors: vectors.subarray(0, ids.length * this.dimension), metadata }
+      if (page.next_page_offset === null || page.next_page_offset === undefined) return
+      offset = page.next_page_offset
+    }
   }
 
   async exists(id: string): Promise<boolean> {

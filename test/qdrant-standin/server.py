@@ -113,6 +113,19 @@ def delete_points(name, body, _query):
     return update_result()
 
 
+def scroll(name, body, _query):
+    request = models.ScrollRequest.model_validate(body or {})
+    points, next_offset = local.scroll(
+        name,
+        scroll_filter=request.filter,
+        limit=request.limit or 10,
+        offset=request.offset,
+        with_payload=True if request.with_payload is None else request.with_payload,
+        with_vectors=False if request.with_vector is None else request.with_vector,
+    )
+    return {"points": dump(points), "next_page_offset": dump(next_offset)}
+
+
 def count(name, body, _query):
     request = models.CountRequest.model_validate(body or {})
     return dump(local.count(name, count_filter=request.filter, exact=True))
@@ -151,6 +164,7 @@ ROUTES = [
     ("POST", r"/collections/([^/]+)/points", retrieve),
     ("POST", r"/collections/([^/]+)/points/delete", delete_points),
     ("POST", r"/collections/([^/]+)/points/count", count),
+    ("POST", r"/collections/([^/]+)/points/scroll", scroll),
     ("POST", r"/collections/([^/]+)/points/query", query),
     ("POST", r"/collections/([^/]+)/points/query/batch", query_batch),
 ]
