@@ -116,13 +116,18 @@ impl Collection {
                 ),
             ));
         }
-        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-            return Err(err(
-                ErrorCode::InvalidVector,
-                format!("{what} has a non-finite value ({}) at index {i}", v[i]),
-            ));
+        // One SIMD pass: a NaN or infinity anywhere makes Σx² non-finite (x² ≥ 0, so nothing cancels),
+        // so the element scan runs only when the sum is not finite (a bad value or a float32 overflow).
+        let sq = self.kernels.dot(v, v);
+        if !sq.is_finite() {
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(err(
+                    ErrorCode::InvalidVector,
+                    format!("{what} has a non-finite value ({}) at index {i}", v[i]),
+                ));
+            }
         }
-        let inv = inverse_norm(self.kernels, v);
+        let inv = inverse_norm(sq, v);
         if self.metric == Metric::Cosine && !(inv.is_finite() && inv > 0.0) {
             return Err(err(
                 ErrorCode::InvalidVector,
@@ -238,6 +243,59 @@ impl Collection {
             self.slots.insert_new(&self.ids, h, slot);
             self.metadata.push(md);
         }
+    }
+
+    /// Inserts or replaces one row given as little-endian float32 bytes (the log's encoding), decoded
+    /// straight into the row buffer and checked there, as `upsert_batch` checks rows. For log replay:
+    /// no intermediate copy of the vectors. On error nothing changes.
+    pub fn upsert_le(&mut self, id: &str, row_le: &[u8], md: Option<Metadata>) -> Result<()> {
+        validate_id(id)?;
+        if row_le.len() != self.dim * 4 {
+            return Err(err(
+                ErrorCode::DimensionMismatch,
+                format!(
+                    "vector of {id:?} has {} bytes, the store holds dimension {} ({} bytes)",
+                    row_le.len(),
+                    self.dim,
+                    self.dim * 4
+                ),
+            ));
+        }
+        let label = |e: crate::error::VgentError| err(e.code, format!("id {id:?}: {}", e.message));
+        let md = md.filter(|m| !m.is_empty()).map(Box::new);
+        let h = self.slots.hash(id);
+        if let Some(slot) = self.slots.get_hashed(&self.ids, id, h) {
+            let mut row = Vec::with_capacity(self.dim);
+            crate::codec::decode_f32_le_into(row_le, &mut row);
+            let inv = self.check_vector(&row, "vector").map_err(label)?;
+            let s = slot as usize;
+            self.data[s * self.dim..(s + 1) * self.dim].copy_from_slice(&row);
+            self.inv_norms[s] = inv;
+            self.metadata[s] = md;
+            return Ok(());
+        }
+        if self.ids.len() >= u32::MAX as usize {
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                "a collection holds at most 2^32-1 vectors",
+            ));
+        }
+        let at = self.data.len();
+        crate::alloc::reserve(&mut self.data, self.dim);
+        crate::codec::decode_f32_le_into(row_le, &mut self.data);
+        let inv = match self.check_vector(&self.data[at..], "vector") {
+            Ok(inv) => inv,
+            Err(e) => {
+                self.data.truncate(at);
+                return Err(label(e));
+            }
+        };
+        let slot = self.ids.len() as u32;
+        self.inv_norms.push(inv);
+        self.ids.push(id.into());
+        self.slots.insert_new(&self.ids, h, slot);
+        self.metadata.push(md);
+        Ok(())
     }
 
     /// Removes one id in O(1) by moving the last row into its slot.
@@ -478,9 +536,8 @@ fn batch_threads(queries: usize, floats: usize) -> usize {
     cores.min(queries).min(by_work).max(1)
 }
 
-/// 1/‖v‖ via the SIMD dot kernel, with an f64 fallback when float32 under- or overflows.
-fn inverse_norm(k: &Kernels, v: &[f32]) -> f32 {
-    let sq = k.dot(v, v);
+/// 1/‖v‖ from `sq` = v·v (the SIMD dot kernel), with an f64 fallback when float32 under- or overflows.
+fn inverse_norm(sq: f32, v: &[f32]) -> f32 {
     if sq.is_finite() && sq > f32::MIN_POSITIVE {
         return 1.0 / sq.sqrt();
     }
