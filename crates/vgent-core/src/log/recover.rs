@@ -21,9 +21,9 @@ pub struct ReplayReport {
 /// How much of the log one refill reads (more when a record is bigger): big enough to amortise
 /// syscalls, small enough that replay never holds a second copy of the store in memory.
 const CHUNK: usize = 8 << 20;
-/// Refilled buffers that may wait for the applier: with the one being filled and the one being
-/// applied, replay holds at most four.
-const QUEUED: usize = 2;
+/// Refilled buffers that may wait for the applier. None: the reader hands a buffer over only when
+/// the applier takes it, so replay cycles through two buffers (each fresh one costs page faults).
+const QUEUED: usize = 0;
 
 /// Whole, verified records read from the file: frames back to back in `buf[..]`.
 struct Chunk {
