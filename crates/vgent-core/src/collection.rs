@@ -6,7 +6,10 @@ use crate::metadata::Metadata;
 use crate::metric::Metric;
 use crate::simd::Kernels;
 use crate::topk::TopK;
-use std::collections::HashMap;
+use slot_index::SlotIndex;
+use std::sync::OnceLock;
+
+mod slot_index;
 
 /// Ids are limited in bytes (UTF-8) so that every tier can store them as keys.
 pub const MAX_ID_BYTES: usize = 1024;
@@ -39,8 +42,9 @@ pub struct Collection {
     data: Vec<f32>,
     /// 1/‖row‖ per slot, used by cosine only.
     inv_norms: Vec<f32>,
+    /// The id of each slot; `slots` indexes them without a second copy.
     ids: Vec<Box<str>>,
-    slots: HashMap<Box<str>, u32>,
+    slots: SlotIndex,
     metadata: Vec<Option<Box<Metadata>>>,
 }
 
@@ -75,7 +79,7 @@ impl Collection {
             data: Vec::new(),
             inv_norms: Vec::new(),
             ids: Vec::new(),
-            slots: HashMap::new(),
+            slots: SlotIndex::new(),
             metadata: Vec::new(),
         })
     }
@@ -97,7 +101,7 @@ impl Collection {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.slots.contains_key(id)
+        self.slots.get(&self.ids, id).is_some()
     }
 
     /// Checks one vector: its length, finiteness, and (under cosine) a usable norm. Returns 1/‖v‖.
@@ -112,13 +116,18 @@ impl Collection {
                 ),
             ));
         }
-        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-            return Err(err(
-                ErrorCode::InvalidVector,
-                format!("{what} has a non-finite value ({}) at index {i}", v[i]),
-            ));
+        // One SIMD pass: a NaN or infinity anywhere makes Σx² non-finite (x² ≥ 0, so nothing cancels),
+        // so the element scan runs only when the sum is not finite (a bad value or a float32 overflow).
+        let sq = self.kernels.dot(v, v);
+        if !sq.is_finite() {
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(err(
+                    ErrorCode::InvalidVector,
+                    format!("{what} has a non-finite value ({}) at index {i}", v[i]),
+                ));
+            }
         }
-        let inv = inverse_norm(self.kernels, v);
+        let inv = inverse_norm(sq, v);
         if self.metric == Metric::Cosine && !(inv.is_finite() && inv > 0.0) {
             return Err(err(
                 ErrorCode::InvalidVector,
@@ -193,7 +202,7 @@ impl Collection {
         inv_norms: &[f32],
         metadata: Vec<Option<Metadata>>,
     ) {
-        self.data.reserve(vectors.len());
+        self.reserve_rows(ids.len());
         let mut metadata = metadata.into_iter();
         for (i, id) in ids.iter().enumerate() {
             let md = metadata
@@ -210,8 +219,18 @@ impl Collection {
         }
     }
 
+    /// Room for `additional` more rows without moving anything. The row buffer goes on huge pages.
+    pub fn reserve_rows(&mut self, additional: usize) {
+        crate::alloc::reserve(&mut self.data, additional.saturating_mul(self.dim));
+        self.inv_norms.reserve(additional);
+        self.ids.reserve(additional);
+        self.metadata.reserve(additional);
+        self.slots.reserve(&self.ids, additional);
+    }
+
     fn put_row(&mut self, id: &str, row: &[f32], inv_norm: f32, md: Option<Box<Metadata>>) {
-        if let Some(&slot) = self.slots.get(id) {
+        let h = self.slots.hash(id);
+        if let Some(slot) = self.slots.get_hashed(&self.ids, id, h) {
             let s = slot as usize;
             self.data[s * self.dim..(s + 1) * self.dim].copy_from_slice(row);
             self.inv_norms[s] = inv_norm;
@@ -221,14 +240,67 @@ impl Collection {
             self.data.extend_from_slice(row);
             self.inv_norms.push(inv_norm);
             self.ids.push(id.into());
-            self.slots.insert(id.into(), slot);
+            self.slots.insert_new(&self.ids, h, slot);
             self.metadata.push(md);
         }
     }
 
+    /// Inserts or replaces one row given as little-endian float32 bytes (the log's encoding), decoded
+    /// straight into the row buffer and checked there, as `upsert_batch` checks rows. For log replay:
+    /// no intermediate copy of the vectors. On error nothing changes.
+    pub fn upsert_le(&mut self, id: &str, row_le: &[u8], md: Option<Metadata>) -> Result<()> {
+        validate_id(id)?;
+        if row_le.len() != self.dim * 4 {
+            return Err(err(
+                ErrorCode::DimensionMismatch,
+                format!(
+                    "vector of {id:?} has {} bytes, the store holds dimension {} ({} bytes)",
+                    row_le.len(),
+                    self.dim,
+                    self.dim * 4
+                ),
+            ));
+        }
+        let label = |e: crate::error::VgentError| err(e.code, format!("id {id:?}: {}", e.message));
+        let md = md.filter(|m| !m.is_empty()).map(Box::new);
+        let h = self.slots.hash(id);
+        if let Some(slot) = self.slots.get_hashed(&self.ids, id, h) {
+            let mut row = Vec::with_capacity(self.dim);
+            crate::codec::decode_f32_le_into(row_le, &mut row);
+            let inv = self.check_vector(&row, "vector").map_err(label)?;
+            let s = slot as usize;
+            self.data[s * self.dim..(s + 1) * self.dim].copy_from_slice(&row);
+            self.inv_norms[s] = inv;
+            self.metadata[s] = md;
+            return Ok(());
+        }
+        if self.ids.len() >= u32::MAX as usize {
+            return Err(err(
+                ErrorCode::InvalidArgument,
+                "a collection holds at most 2^32-1 vectors",
+            ));
+        }
+        let at = self.data.len();
+        crate::alloc::reserve(&mut self.data, self.dim);
+        crate::codec::decode_f32_le_into(row_le, &mut self.data);
+        let inv = match self.check_vector(&self.data[at..], "vector") {
+            Ok(inv) => inv,
+            Err(e) => {
+                self.data.truncate(at);
+                return Err(label(e));
+            }
+        };
+        let slot = self.ids.len() as u32;
+        self.inv_norms.push(inv);
+        self.ids.push(id.into());
+        self.slots.insert_new(&self.ids, h, slot);
+        self.metadata.push(md);
+        Ok(())
+    }
+
     /// Removes one id in O(1) by moving the last row into its slot.
     pub fn remove(&mut self, id: &str) -> bool {
-        let Some(slot) = self.slots.remove(id) else {
+        let Some(slot) = self.slots.remove(&self.ids, id) else {
             return false;
         };
         let s = slot as usize;
@@ -236,9 +308,7 @@ impl Collection {
         if s != last {
             let (head, tail) = self.data.split_at_mut(last * self.dim);
             head[s * self.dim..(s + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
-            if let Some(moved) = self.slots.get_mut(&self.ids[last]) {
-                *moved = slot;
-            }
+            self.slots.relocate(&self.ids[last], last as u32, slot);
         }
         self.data.truncate(last * self.dim);
         self.inv_norms.swap_remove(s);
@@ -253,14 +323,14 @@ impl Collection {
         self.data = Vec::new();
         self.inv_norms = Vec::new();
         self.ids = Vec::new();
-        self.slots = HashMap::new();
+        self.slots.clear();
         self.metadata = Vec::new();
         n
     }
 
     /// A copy of the vector and metadata stored under `id`.
     pub fn get(&self, id: &str) -> Option<(Vec<f32>, Option<Metadata>)> {
-        let s = *self.slots.get(id)? as usize;
+        let s = self.slots.get(&self.ids, id)? as usize;
         Some((self.row(s).to_vec(), self.metadata[s].as_deref().cloned()))
     }
 
@@ -299,8 +369,8 @@ impl Collection {
         Ok(self.finish(top, p.threshold))
     }
 
-    /// Exact k-nearest search for `queries.len() / dim` queries. Rows are visited in blocks and each
-    /// block is scored against every query while it is still in cache.
+    /// Exact k-nearest search for `queries.len() / dim` queries, spread over the CPU's cores when the
+    /// batch is big enough to pay for the threads.
     pub fn search_batch(&self, queries: &[f32], p: &SearchParams) -> Result<Vec<Vec<SearchHit>>> {
         self.check_params(p)?;
         if !queries.len().is_multiple_of(self.dim) {
@@ -318,6 +388,48 @@ impl Collection {
             .enumerate()
             .map(|(i, q)| self.check_vector(q, &format!("query {i}")))
             .collect::<Result<_>>()?;
+        let threads = batch_threads(q_inv.len(), self.len() * self.dim);
+        if threads <= 1 {
+            return Ok(self.search_queries(queries, &q_inv, p));
+        }
+        // Each thread takes a contiguous share of the queries and scans every row for them, exactly
+        // as the single-threaded loop would: the results are identical, only the wall time changes.
+        let per = q_inv.len().div_ceil(threads);
+        let mut shares = queries.chunks(per * self.dim).zip(q_inv.chunks(per));
+        let (first_q, first_inv) = shares.next().unwrap_or((&[], &[]));
+        let params = *p;
+        std::thread::scope(|scope| {
+            let spawned: Vec<_> = shares
+                .map(|(qs, inv)| {
+                    let work = move || self.search_queries(qs, inv, &params);
+                    // A thread that cannot be started leaves its share to this one.
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, work)
+                        .map_err(|_| (qs, inv))
+                })
+                .collect();
+            let mut all = self.search_queries(first_q, first_inv, &params);
+            for handle in spawned {
+                match handle {
+                    Ok(h) => match h.join() {
+                        Ok(hits) => all.extend(hits),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    },
+                    Err((qs, inv)) => all.extend(self.search_queries(qs, inv, &params)),
+                }
+            }
+            Ok(all)
+        })
+    }
+
+    /// The single-threaded batch scan for `queries` (with their 1/‖q‖ in `q_inv`). Rows are visited
+    /// in blocks and each block is scored against every query while it is still in cache.
+    fn search_queries(
+        &self,
+        queries: &[f32],
+        q_inv: &[f32],
+        p: &SearchParams,
+    ) -> Vec<Vec<SearchHit>> {
         let mut tops: Vec<TopK> = q_inv.iter().map(|_| TopK::new(p.k, &self.ids)).collect();
         let mut scores = [0.0f32; BLOCK_ROWS];
         // ~256 KiB of rows per block: they stay in L2 while every query passes over them.
@@ -327,17 +439,16 @@ impl Collection {
             let end = (start + block).min(self.len());
             for ((q, inv), top) in queries
                 .chunks_exact(self.dim)
-                .zip(&q_inv)
+                .zip(q_inv)
                 .zip(tops.iter_mut())
             {
                 self.scan_into(q, *inv, start, end, p.filter, top, &mut scores);
             }
             start = end;
         }
-        Ok(tops
-            .into_iter()
+        tops.into_iter()
             .map(|t| self.finish(t, p.threshold))
-            .collect())
+            .collect()
     }
 
     /// Scores rows `start..end` against `q` and offers them to `top`.
@@ -408,9 +519,25 @@ impl Collection {
     }
 }
 
-/// 1/‖v‖ via the SIMD dot kernel, with an f64 fallback when float32 under- or overflows.
-fn inverse_norm(k: &Kernels, v: &[f32]) -> f32 {
-    let sq = k.dot(v, v);
+/// Below this many floats scanned per thread (queries × rows × dimension), a batch stays on one
+/// thread: starting another costs more than it saves.
+const MIN_FLOATS_PER_THREAD: usize = 1 << 22;
+
+/// How many threads a batch of `queries` over `floats` stored floats should use.
+fn batch_threads(queries: usize, floats: usize) -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(16)
+    });
+    let by_work = queries.saturating_mul(floats) / MIN_FLOATS_PER_THREAD;
+    cores.min(queries).min(by_work).max(1)
+}
+
+/// 1/‖v‖ from `sq` = v·v (the SIMD dot kernel), with an f64 fallback when float32 under- or overflows.
+fn inverse_norm(sq: f32, v: &[f32]) -> f32 {
     if sq.is_finite() && sq > f32::MIN_POSITIVE {
         return 1.0 / sq.sqrt();
     }

@@ -5,6 +5,7 @@
 //! - [`filter`]: evaluation of the canonical filter tree during a scan.
 //! - [`metadata`], [`codec`]: the values kept beside vectors and the float32 wire format.
 //! - [`collection`]: the in-memory store behind the Memory tier.
+pub mod alloc;
 pub mod codec;
 pub mod collection;
 pub mod datum;

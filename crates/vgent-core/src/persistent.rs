@@ -2,6 +2,7 @@
 //! atomic) before it is applied in memory, and the log is replayed on open.
 use crate::collection::Collection;
 use crate::error::{err, ErrorCode, Result};
+use crate::log::writer::LOG_FILE;
 use crate::log::{
     open_writer, read_only, Durability, LogWriter, Op, OpRef, ReplayReport, StoreKind,
 };
@@ -34,34 +35,6 @@ fn encode_value(row: &[f32], md: Option<&Metadata>) -> Vec<u8> {
     v
 }
 
-/// Puts of one record, applied to the collection as one batch (one validation pass, one reserve).
-#[derive(Default)]
-struct PendingPuts {
-    ids: Vec<String>,
-    rows: Vec<f32>,
-    metadata: Vec<Option<Metadata>>,
-    any_metadata: bool,
-}
-
-impl PendingPuts {
-    fn flush(&mut self, c: &mut Collection) -> Result<()> {
-        if self.ids.is_empty() {
-            return Ok(());
-        }
-        let md = if self.any_metadata {
-            std::mem::take(&mut self.metadata)
-        } else {
-            Vec::new()
-        };
-        c.upsert_batch(&self.ids, &self.rows, md)?;
-        self.ids.clear();
-        self.rows.clear();
-        self.metadata.clear();
-        self.any_metadata = false;
-        Ok(())
-    }
-}
-
 fn parse_info(dir: &Path, value: &[u8], want: Option<(usize, Metric)>) -> Result<Collection> {
     let info: StoreInfo = serde_json::from_slice(value).map_err(|e| {
         err(
@@ -87,12 +60,16 @@ fn parse_info(dir: &Path, value: &[u8], want: Option<(usize, Metric)>) -> Result
     Collection::new(info.dimension, metric)
 }
 
+/// Bytes one put takes in the log at the least: tag, key length, a 1-byte key, value length, vector.
+fn min_put_bytes(dim: usize) -> u64 {
+    (1 + 4 + 1 + 4 + dim * 4) as u64
+}
+
 fn replayer<'a>(
     dir: &'a Path,
     collection: &'a mut Option<Collection>,
     want: Option<(usize, Metric)>,
 ) -> impl FnMut(&[OpRef]) -> Result<()> + 'a {
-    let mut pending = PendingPuts::default();
     let corrupt = move |what: String| {
         err(
             ErrorCode::StoreCorrupt,
@@ -103,40 +80,40 @@ fn replayer<'a>(
         for op in ops {
             match op {
                 OpRef::Info { value } => {
-                    *collection = Some(parse_info(dir, value, want)?);
+                    let mut c = parse_info(dir, value, want)?;
+                    // The log's size bounds how many rows it can hold: reserve them once (address
+                    // space only; pages are touched as rows arrive) instead of growing and copying.
+                    if let Ok(meta) = std::fs::metadata(dir.join(LOG_FILE)) {
+                        let rows = meta.len() / min_put_bytes(c.dimension());
+                        c.reserve_rows(usize::try_from(rows).unwrap_or(0));
+                    }
+                    *collection = Some(c);
                 }
                 OpRef::Put { key, value } => {
                     let c = collection
-                        .as_ref()
+                        .as_mut()
                         .ok_or_else(|| corrupt("a vector before the store info".into()))?;
                     let split = c.dimension() * 4;
                     if value.len() < split {
                         return Err(corrupt(format!("vector {key:?} is too short")));
                     }
-                    crate::codec::decode_f32_le_into(&value[..split], &mut pending.rows);
                     let md = if value.len() > split {
                         let text = std::str::from_utf8(&value[split..])
                             .map_err(|_| corrupt(format!("metadata of {key:?} is not UTF-8")))?;
-                        pending.any_metadata = true;
                         Some(Metadata::from_json(text)?)
                     } else {
                         None
                     };
-                    pending.ids.push(key.to_string());
-                    pending.metadata.push(md);
+                    c.upsert_le(key, &value[..split], md)?;
                 }
                 OpRef::Delete { key } => {
                     if let Some(c) = collection.as_mut() {
-                        pending.flush(c)?;
                         c.remove(key);
                     }
                 }
             }
         }
-        match collection.as_mut() {
-            Some(c) => pending.flush(c),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 

@@ -202,3 +202,56 @@ fn bad_params_are_rejected() {
     );
     assert!(Collection::new(0, Metric::Cosine).is_err());
 }
+
+#[test]
+fn a_batch_big_enough_for_threads_equals_single_searches_in_order() {
+    let dim = 64;
+    let n = 20_000;
+    let mut c = Collection::new(dim, Metric::Euclidean).unwrap();
+    let ids: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+    let vecs: Vec<f32> = (0..n * dim)
+        .map(|i| {
+            ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect();
+    c.upsert_batch(&ids, &vecs, vec![]).unwrap();
+    // 13 queries × 1.28M floats is past the threading threshold on any multi-core machine, and 13
+    // does not split evenly, so the last share is short.
+    let queries = &vecs[dim * 100..dim * 113];
+    assert!(
+        batch_threads(13, n * dim) > 1
+            || std::thread::available_parallelism().map_or(true, |p| p.get() == 1)
+    );
+    let batch = c.search_batch(queries, &params(5)).unwrap();
+    assert_eq!(batch.len(), 13);
+    for (i, q) in queries.chunks_exact(dim).enumerate() {
+        assert_eq!(batch[i], c.search(q, &params(5)).unwrap(), "query {i}");
+        assert_eq!(batch[i][0].id, format!("r{}", 100 + i));
+    }
+}
+
+#[test]
+fn the_id_index_survives_many_removes_and_re_adds() {
+    let mut c = Collection::new(1, Metric::DotProduct).unwrap();
+    let ids: Vec<String> = (0..500).map(|i| format!("k{i}")).collect();
+    let vecs: Vec<f32> = (0..500).map(|i| i as f32).collect();
+    c.upsert_batch(&ids, &vecs, vec![]).unwrap();
+    for i in (0..500).step_by(3) {
+        assert!(c.remove(&format!("k{i}")));
+        assert!(!c.remove(&format!("k{i}")));
+    }
+    for i in (0..500).step_by(6) {
+        c.upsert_batch(&[format!("k{i}")], &[-(i as f32)], vec![])
+            .unwrap();
+    }
+    for i in 0..500 {
+        let got = c.get(&format!("k{i}")).map(|(v, _)| v[0]);
+        let want = match (i % 3, i % 6) {
+            (_, 0) => Some(-(i as f32)),
+            (0, _) => None,
+            _ => Some(i as f32),
+        };
+        assert_eq!(got, want, "k{i}");
+    }
+    assert_eq!(c.len(), 500 - 167 + 84);
+}

@@ -18,92 +18,224 @@ pub struct ReplayReport {
     pub torn_bytes: u64,
 }
 
-/// How much of the log is read at a time: big enough to amortise syscalls, small enough that replay
-/// never holds a second copy of the store in memory.
+/// How much of the log one refill reads (more when a record is bigger): big enough to amortise
+/// syscalls, small enough that replay never holds a second copy of the store in memory.
 const CHUNK: usize = 8 << 20;
+/// Refilled buffers that may wait for the applier. None: the reader hands a buffer over only when
+/// the applier takes it, so replay cycles through two buffers (each fresh one costs page faults).
+const QUEUED: usize = 0;
 
-/// A forward-only window over the log file.
-struct Window {
-    file: File,
+/// Whole, verified records read from the file: frames back to back in `buf[..]`.
+struct Chunk {
     buf: Vec<u8>,
-    /// File offset of `buf[0]`.
-    base: u64,
-    /// Read position inside `buf`.
-    pos: usize,
-    eof: bool,
 }
 
-impl Window {
-    /// Makes at least `n` bytes available from `pos` (fewer only at end of file); returns how many are.
-    fn ensure(&mut self, n: usize) -> std::io::Result<usize> {
-        if self.buf.len() - self.pos < n && !self.eof {
-            self.buf.drain(..self.pos);
-            self.base += self.pos as u64;
-            self.pos = 0;
-            let want = n.max(CHUNK);
-            while self.buf.len() < want {
-                let at = self.buf.len();
-                self.buf.resize(want, 0);
-                let got = self.file.read(&mut self.buf[at..])?;
-                self.buf.truncate(at + got);
-                if got == 0 {
+/// Where reading stopped.
+struct End {
+    records: u64,
+    valid_end: u64,
+}
+
+/// Reads the log after its header and verifies each record's checksum, handing out runs of whole
+/// verified records. Runs on its own thread during replay, so that copying the file out of the page
+/// cache and checksumming it overlap with applying the records.
+struct RecordReader {
+    file: File,
+    name: String,
+    /// File offset of the next byte to read.
+    offset: u64,
+    eof: bool,
+    records: u64,
+    /// Set when reading is over (a clean end, a torn tail, or an error).
+    end: Option<Result<End>>,
+}
+
+impl RecordReader {
+    /// Appends up to `n` bytes from the file to `buf`; fewer only at end of file.
+    fn fill(&mut self, buf: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
+        let start = buf.len();
+        let target = start + n;
+        if buf.capacity() < target {
+            crate::alloc::reserve_exact(buf, target - start);
+        }
+        // Reads into initialised bytes: zeroing only what the buffer has never held before.
+        buf.resize(target, 0);
+        let mut at = start;
+        while at < target {
+            match self.file.read(&mut buf[at..target]) {
+                Ok(0) => {
                     self.eof = true;
                     break;
                 }
+                Ok(got) => at += got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(at);
+                    return Err(e);
+                }
             }
         }
-        Ok(self.buf.len() - self.pos)
+        buf.truncate(at);
+        self.offset += (at - start) as u64;
+        Ok(())
     }
 
-    fn offset(&self) -> u64 {
-        self.base + self.pos as u64
+    fn io(&self, e: std::io::Error) -> crate::error::VgentError {
+        err(ErrorCode::Io, format!("cannot read {}: {e}", self.name))
     }
 
-    /// Whether every byte from the read position to the end of the file is zero.
-    fn rest_is_zero(&mut self) -> std::io::Result<bool> {
-        loop {
-            if self.buf[self.pos..].iter().any(|b| *b != 0) {
-                return Ok(false);
+    /// The next run of verified records, read into `buf` (its old contents are dropped), or `None`
+    /// when reading is over; `end` then says why.
+    fn next_chunk(&mut self, mut buf: Vec<u8>) -> Option<Chunk> {
+        if self.end.is_some() {
+            return None;
+        }
+        match self.read_chunk(&mut buf) {
+            Ok(true) => Some(Chunk { buf }),
+            Ok(false) => None,
+            Err(e) => {
+                self.end = Some(Err(e));
+                None
             }
-            self.pos = self.buf.len();
-            if self.ensure(1)? == 0 {
+        }
+    }
+
+    /// Fills `buf` with whole verified records, reading exactly to the end of the last one so that
+    /// no partial record has to be carried over. Returns whether it holds any.
+    fn read_chunk(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
+        buf.clear();
+        let base = self.offset;
+        self.fill(buf, CHUNK).map_err(|e| self.io(e))?;
+        let mut at = 0;
+        loop {
+            if buf.len() - at < FRAME_LEN {
+                let more = FRAME_LEN - (buf.len() - at);
+                self.fill(buf, more).map_err(|e| self.io(e))?;
+            }
+            if buf.len() == at {
+                // The end of the file, right after a whole record.
+                return self.finish(base + at as u64, buf, at);
+            }
+            if buf.len() - at >= FRAME_LEN {
+                let b = &buf[at..];
+                let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                let frame_end = at + FRAME_LEN + len;
+                if len <= MAX_RECORD && buf.len() < frame_end {
+                    let more = frame_end - buf.len();
+                    self.fill(buf, more).map_err(|e| self.io(e))?;
+                }
+            }
+            match read_frame(&buf[at..]) {
+                Frame::Ok { total, .. } => {
+                    self.records += 1;
+                    at += total;
+                    if at == buf.len() && !self.eof {
+                        // Everything read is verified: hand it over.
+                        return Ok(true);
+                    }
+                }
+                // A write cut short: the torn tail is what follows the last verified record.
+                Frame::Truncated => return self.finish(base + at as u64, buf, at),
+                Frame::Bad => {
+                    let at_offset = base + at as u64;
+                    if self
+                        .is_torn(&buf[at..], at_offset)
+                        .map_err(|e| self.io(e))?
+                    {
+                        return self.finish(at_offset, buf, at);
+                    }
+                    return Err(err(
+                        ErrorCode::StoreCorrupt,
+                        format!("{}: record at offset {at_offset} fails its checksum (damaged, not a torn write); run repairStore to salvage the intact records", self.name),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Whether the bad frame at the start of `rest` (file offset `at`) is what a crash mid-append
+    /// leaves rather than damage to data that was written whole: its claimed length runs past the end
+    /// of the file (or is absurd); or it is the last frame and everything from a page boundary inside
+    /// it to the end is zero (a crash can persist some pages of an append and not others, and unwritten
+    /// pages read back as zeros); or every byte from it to the end is zero. A complete last record
+    /// with a flipped bit is none of these: it is corruption.
+    fn is_torn(&mut self, rest: &[u8], at: u64) -> std::io::Result<bool> {
+        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as u64;
+        let file_len = self.file.metadata()?.len();
+        let end = at + FRAME_LEN as u64 + len;
+        if len > MAX_RECORD as u64 || end > file_len {
+            return Ok(true);
+        }
+        if end == file_len {
+            let page = (at / PAGE + 1) * PAGE;
+            let frame = &rest[..((end - at) as usize).min(rest.len())];
+            if page < end
+                && frame.len() > (page - at) as usize
+                && frame[(page - at) as usize..].iter().all(|x| *x == 0)
+            {
                 return Ok(true);
             }
         }
+        self.rest_is_zero(rest)
+    }
+
+    /// Ends reading at `valid_end`, keeping the verified records of `buf[..verified]`.
+    fn finish(&mut self, valid_end: u64, buf: &mut Vec<u8>, verified: usize) -> Result<bool> {
+        buf.truncate(verified);
+        self.end = Some(Ok(End {
+            records: self.records,
+            valid_end,
+        }));
+        Ok(verified > 0)
+    }
+
+    /// Whether `seen` (the unread bytes in hand) and everything after it in the file are zero.
+    fn rest_is_zero(&mut self, seen: &[u8]) -> std::io::Result<bool> {
+        if seen.iter().any(|b| *b != 0) {
+            return Ok(false);
+        }
+        let mut scratch = Vec::new();
+        while !self.eof {
+            scratch.clear();
+            self.fill(&mut scratch, CHUNK)?;
+            if scratch.iter().any(|b| *b != 0) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
-/// Page size a torn write is assumed to be made of: a crash can persist some pages of an append and
-/// not others, and unwritten pages of a file read back as zeros.
+/// Calls `visit` with the ops of every record in `chunk`, in order. The reader verified them, so
+/// only the lengths are read here.
+fn apply(
+    chunk: &Chunk,
+    name: &str,
+    base: &mut u64,
+    visit: &mut impl FnMut(&[OpRef]) -> Result<()>,
+) -> Result<()> {
+    let mut at = 0;
+    while at < chunk.buf.len() {
+        let b = &chunk.buf[at..];
+        let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        let payload = &b[FRAME_LEN..FRAME_LEN + len];
+        let ops = decode_ops(payload).map_err(|e| {
+            let offset = *base + at as u64;
+            err(e.code, format!("{name} at offset {offset}: {}", e.message))
+        })?;
+        visit(&ops)?;
+        at += FRAME_LEN + len;
+    }
+    *base += at as u64;
+    Ok(())
+}
+
+/// Reads `path` and calls `visit` with the ops of each verified record, in order. The file is
+/// streamed through a few reused buffers by a reader thread (read + checksum) while this thread
+/// decodes and applies; without a thread, both happen here in turn.
+/// The page size a torn write is assumed to be made of.
 const PAGE: u64 = 4096;
 
-/// Whether the bad frame at `at` is what a crash mid-append leaves rather than damage to data that was
-/// written whole: its claimed length runs past the end of the file (or is absurd), or it is the last
-/// frame and everything from a page boundary inside it to the end is zero, or every byte from it to
-/// the end is zero. A complete last record with a flipped bit is none of these: it is corruption.
-fn is_torn(w: &mut Window, at: u64) -> std::io::Result<bool> {
-    let b = &w.buf[w.pos..];
-    let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
-    let file_len = w.file.metadata()?.len().max(w.base + w.buf.len() as u64);
-    let end = at + FRAME_LEN as u64 + len;
-    if len > MAX_RECORD as u64 || end > file_len {
-        return Ok(true);
-    }
-    if end == file_len {
-        let page = (at / PAGE + 1) * PAGE;
-        if page < end
-            && b[(page - at) as usize..(end - at) as usize]
-                .iter()
-                .all(|x| *x == 0)
-        {
-            return Ok(true);
-        }
-    }
-    w.rest_is_zero()
-}
-
-/// Reads `path` and calls `visit` with the ops of each verified record, in order, streaming the file
-/// through a fixed window.
 pub fn replay(
     path: &Path,
     kind: StoreKind,
@@ -111,65 +243,80 @@ pub fn replay(
 ) -> Result<ReplayReport> {
     let name = path.display().to_string();
     let io = |e: std::io::Error| err(ErrorCode::Io, format!("cannot read {name}: {e}"));
-    let file = File::open(path).map_err(io)?;
-    let mut w = Window {
-        file,
-        buf: Vec::with_capacity(CHUNK),
-        base: 0,
-        pos: 0,
-        eof: false,
-    };
-    w.ensure(HEADER_LEN).map_err(io)?;
-    let found = parse_header(&w.buf, &name)?;
+    let mut file = File::open(path).map_err(io)?;
+    let mut header = [0u8; HEADER_LEN];
+    let mut got = 0;
+    while got < HEADER_LEN {
+        match file.read(&mut header[got..]).map_err(io)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    let found = parse_header(&header[..got], &name)?;
     if found != kind {
         return Err(err(
             ErrorCode::StoreMismatch,
             format!("{name} holds a {found:?} store, not a {kind:?} store"),
         ));
     }
-    w.pos = HEADER_LEN;
-    let mut records = 0;
-    let mut valid_end = HEADER_LEN as u64;
-    loop {
-        let have = w.ensure(FRAME_LEN).map_err(io)?;
-        if have == 0 {
-            break;
-        }
-        if have >= FRAME_LEN {
-            let b = &w.buf[w.pos..];
-            let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-            if len <= MAX_RECORD {
-                w.ensure(FRAME_LEN + len).map_err(io)?;
-            }
-        }
-        let at = w.offset();
-        match read_frame(&w.buf[w.pos..]) {
-            Frame::Ok { payload, total } => {
-                let ops = decode_ops(payload)
-                    .map_err(|e| err(e.code, format!("{name} at offset {at}: {}", e.message)))?;
-                visit(&ops)?;
-                records += 1;
-                w.pos += total;
-                valid_end = w.offset();
-            }
-            Frame::Truncated => break,
-            Frame::Bad => {
-                if is_torn(&mut w, at).map_err(io)? {
-                    break;
+    // Behind a mutex only so that it is still ours when a thread cannot be started; never contended.
+    let reader = std::sync::Mutex::new(RecordReader {
+        file,
+        name: name.clone(),
+        offset: HEADER_LEN as u64,
+        eof: false,
+        records: 0,
+        end: None,
+    });
+    let mut base = HEADER_LEN as u64;
+    std::thread::scope(|scope| -> Result<()> {
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Chunk>(QUEUED);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let reader_ref = &reader;
+        let spawned = std::thread::Builder::new()
+            .name("vgent-replay".into())
+            .spawn_scoped(scope, move || {
+                let mut reader = reader_ref.lock().unwrap_or_else(|p| p.into_inner());
+                while let Some(chunk) = reader.next_chunk(empty_rx.try_recv().unwrap_or_default()) {
+                    // The applier hung up (it failed): stop reading.
+                    if full_tx.send(chunk).is_err() {
+                        break;
+                    }
                 }
-                return Err(err(
-                    ErrorCode::StoreCorrupt,
-                    format!("{name}: record at offset {at} fails its checksum (damaged, not a torn write); run repairStore to salvage the intact records"),
-                ));
+            });
+        match spawned {
+            Ok(handle) => {
+                for chunk in full_rx.iter() {
+                    apply(&chunk, &name, &mut base, &mut visit)?;
+                    let _ = empty_tx.send(chunk.buf);
+                }
+                if let Err(panic) = handle.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            Err(_) => {
+                // No thread to be had: read and apply in turn.
+                let mut reader = reader.lock().unwrap_or_else(|p| p.into_inner());
+                let mut buf = Vec::new();
+                while let Some(chunk) = reader.next_chunk(buf) {
+                    apply(&chunk, &name, &mut base, &mut visit)?;
+                    buf = chunk.buf;
+                }
             }
         }
-    }
+        Ok(())
+    })?;
+    let mut reader = reader.into_inner().unwrap_or_else(|p| p.into_inner());
+    let end = reader
+        .end
+        .take()
+        .unwrap_or_else(|| Err(err(ErrorCode::Io, format!("{name}: replay stopped early"))))?;
     // What follows the last verified record (a torn write) is measured against the file's real end.
-    let file_len = w.file.metadata().map_err(io)?.len();
+    let file_len = reader.file.metadata().map_err(io)?.len();
     Ok(ReplayReport {
-        records,
-        valid_end,
-        torn_bytes: file_len.saturating_sub(valid_end),
+        records: end.records,
+        valid_end: end.valid_end,
+        torn_bytes: file_len.saturating_sub(end.valid_end),
     })
 }
 
