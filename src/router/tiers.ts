@@ -51,14 +51,16 @@ const memory: TierDriver = {
 }
 
 const dgent: TierDriver = {
+  // Synchronous on purpose: a local check takes microseconds, and the thread pool may be busy with
+  // other work (a queued probe would time out on a healthy disk).
   async probe(ctx) {
     const dir = dgentDir(ctx)
     const t0 = performance.now()
     try {
-      await fs.promises.mkdir(dir, { recursive: true })
+      fs.mkdirSync(dir, { recursive: true })
       const probeFile = path.join(dir, `.probe-${process.pid}-${Date.now()}`)
-      await fs.promises.writeFile(probeFile, 'ok')
-      await fs.promises.unlink(probeFile)
+      fs.writeFileSync(probeFile, 'ok')
+      fs.unlinkSync(probeFile)
       return { available: true, reason: `data dir ${dir} is writable`, latencyMs: performance.now() - t0 }
     } catch (e) {
       return { available: false, reason: `data dir ${dir} is not writable: ${(e as Error).message}`, latencyMs: null }
