@@ -478,7 +478,7 @@ async function main() {
   out(`  vgent p50 / bandwidth bound                     ${f(ratios.vsBound, 3)} (median bw), ${f(ratios.vsBoundBest, 3)} (best bw)`)
   out(`  naive p50 / vgent p50                           ${f(ratios.naiveSpeedup, 1)}x`)
   out(`  vgent batch q/s / vgent single q/s              ${f(ratios.batchGain, 1)}x`)
-  out(`  vgent batch q/s / usearch batch q/s (${os.cpus().length} thr)  ${f(ratios.batchVsUsearchAll, 2)}`)
+  out(`  vgent batch q/s / usearch batch q/s (all cores) ${f(ratios.batchVsUsearchAll, 2)}`)
   out(`  vgent RSS delta / raw bytes (vectors + ids)     ${f(ratios.rss, 3)}`)
   out()
   const targets = [

@@ -437,10 +437,24 @@ impl Collection {
         let mut start = 0;
         while start < self.len() {
             let end = (start + block).min(self.len());
-            for ((q, inv), top) in queries
+            // Four queries at a time where a four-query kernel applies (dot-based metrics, no
+            // filter); the rest one by one. Both give the same scores bit for bit.
+            let four = if self.four_query_scan(p.filter) {
+                q_inv.len() / 4 * 4
+            } else {
+                0
+            };
+            for ((qs, inv), group) in queries[..four * self.dim]
+                .chunks_exact(4 * self.dim)
+                .zip(q_inv[..four].chunks_exact(4))
+                .zip(tops[..four].chunks_exact_mut(4))
+            {
+                self.scan_into4(qs, inv, start, end, group);
+            }
+            for ((q, inv), top) in queries[four * self.dim..]
                 .chunks_exact(self.dim)
-                .zip(q_inv)
-                .zip(tops.iter_mut())
+                .zip(&q_inv[four..])
+                .zip(tops[four..].iter_mut())
             {
                 self.scan_into(q, *inv, start, end, p.filter, top, &mut scores);
             }
@@ -449,6 +463,51 @@ impl Collection {
         tops.into_iter()
             .map(|t| self.finish(t, p.threshold))
             .collect()
+    }
+
+    /// Whether `scan_into4` can serve a batch with this filter on this CPU.
+    fn four_query_scan(&self, filter: Option<&Filter>) -> bool {
+        matches!(self.metric, Metric::Cosine | Metric::DotProduct)
+            && filter.is_none_or(|f| *f == Filter::All)
+            && self
+                .kernels
+                .dot_rows4([&[]; 4], 0, &[], [&mut [], &mut [], &mut [], &mut []])
+    }
+
+    /// `scan_into` (unfiltered, dot-based metrics) for four queries (`qs` holds them back to back), each
+    /// row loaded once for all four. Keys are computed exactly as `scan_into` computes them.
+    fn scan_into4(&self, qs: &[f32], q_inv: &[f32], start: usize, end: usize, tops: &mut [TopK]) {
+        let d = self.dim;
+        let q = [
+            &qs[..d],
+            &qs[d..2 * d],
+            &qs[2 * d..3 * d],
+            &qs[3 * d..4 * d],
+        ];
+        let mut scores = [[0.0f32; BLOCK_ROWS]; 4];
+        let mut b = start;
+        while b < end {
+            let e = (b + BLOCK_ROWS).min(end);
+            let [s0, s1, s2, s3] = &mut scores;
+            let n = e - b;
+            self.kernels.dot_rows4(
+                q,
+                d,
+                &self.data[b * d..e * d],
+                [&mut s0[..n], &mut s1[..n], &mut s2[..n], &mut s3[..n]],
+            );
+            for (j, top) in tops.iter_mut().enumerate() {
+                let inv = q_inv[j];
+                for (i, raw) in scores[j][..n].iter().enumerate() {
+                    let key = match self.metric {
+                        Metric::Cosine => raw * inv * self.inv_norms[b + i],
+                        _ => *raw,
+                    };
+                    top.push(key, (b + i) as u32);
+                }
+            }
+            b = e;
+        }
     }
 
     /// Scores rows `start..end` against `q` and offers them to `top`.

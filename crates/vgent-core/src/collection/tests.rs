@@ -169,7 +169,8 @@ fn batch_search_equals_single_searches() {
         .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 0.999)
         .collect();
     c.upsert_batch(&ids, &vecs, vec![]).unwrap();
-    let queries = &vecs[..dim * 4];
+    // Six queries: one group of four (the four-query kernel where the CPU has one) and two single.
+    let queries = &vecs[..dim * 6];
     let batch = c.search_batch(queries, &params(7)).unwrap();
     for (i, q) in queries.chunks_exact(dim).enumerate() {
         assert_eq!(batch[i], c.search(q, &params(7)).unwrap());

@@ -191,6 +191,28 @@ impl Kernels {
         }
     }
 
+    /// Dot products of four queries against each `dim`-wide row of `rows` (one score per row in each
+    /// `out`), bit-identical to `dot` per pair. Returns false, doing nothing, when this table has no
+    /// four-query kernel (only AVX-512 has one): the caller then scores the queries one by one.
+    pub fn dot_rows4(
+        &self,
+        qs: [&[f32]; 4],
+        dim: usize,
+        rows: &[f32],
+        out: [&mut [f32]; 4],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx512 {
+            // SAFETY: a table whose isa is Avx512 is only built by `for_isa` after the CPU was seen to
+            // support AVX-512F; the kernel checks the query lengths and reads only whole rows within
+            // `rows`, writing only within each `out`.
+            unsafe { avx512::dot_rows4(qs, dim, rows, out) };
+            return true;
+        }
+        let _ = (qs, dim, rows, out);
+        false
+    }
+
     /// `raw` for `q` against each `q.len()`-wide row of `rows`, written to `out` (one per row).
     pub fn raw_rows(&self, metric: Metric, q: &[f32], rows: &[f32], out: &mut [f32]) {
         let f = match metric {
@@ -274,6 +296,32 @@ mod tests {
                 k.raw_rows(metric, &q, &rows, &mut out);
                 for (i, row) in rows.chunks_exact(dim).enumerate() {
                     assert_eq!(out[i], k.raw(metric, &q, row), "{isa:?} {metric:?} row {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn four_query_rows_are_bit_identical_to_pairs() {
+        for dim in [1usize, 7, 16, 17, 64, 100, 384, 385] {
+            let qs: Vec<Vec<f32>> = (0..4).map(|j| pseudo_random(dim, 40 + j)).collect();
+            let rows = pseudo_random(dim * 9, dim as u64);
+            for isa in Kernels::available() {
+                let k = Kernels::for_isa(isa).unwrap();
+                let mut outs = [[0.0f32; 9]; 4];
+                let [a, b, c, d] = &mut outs;
+                let q = [&qs[0][..], &qs[1][..], &qs[2][..], &qs[3][..]];
+                if !k.dot_rows4(q, dim, &rows, [a, b, c, d]) {
+                    continue;
+                }
+                for (j, out) in outs.iter().enumerate() {
+                    for (r, row) in rows.chunks_exact(dim).enumerate() {
+                        assert_eq!(
+                            out[r].to_bits(),
+                            k.dot(&qs[j], row).to_bits(),
+                            "{isa:?} dim {dim} q {j} row {r}"
+                        );
+                    }
                 }
             }
         }
