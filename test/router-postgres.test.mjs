@@ -5,11 +5,16 @@ import test from 'ava'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { PostgresVectorBackend, createVgent } from 'vgent'
 import { TestServer } from './postgres/server.mjs'
 
 const root = mkdtempSync(join(tmpdir(), 'vgent-router-pg-'))
-const server = new TestServer({ port: 55436, root: '/tmp/vgent-pg-router-test' })
+// A free port and a data dir of our own, so that no other server (or an earlier run) can be in the way.
+const freePort = Number(
+  spawnSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"], { encoding: 'utf8' }).stdout.trim(),
+)
+const server = new TestServer({ port: freePort, root: join(tmpdir(), `vgent-pg-router-${process.pid}`) })
 const error = server.startSync()
 const silent = { info: () => {}, warn: () => {} }
 let serial = 0
