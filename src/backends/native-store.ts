@@ -109,8 +109,10 @@ export abstract class NativeVectorStore implements VgentProtocol {
     this.checkOpen()
     checkId(id)
     const removed = await this.op(true, async () => {
-      if (!this.native.has(id)) return false
-      if (this.persist) await this.persist({ kind: 'remove', id })
+      if (this.persist) {
+        if (!this.native.has(id)) return false
+        await this.persist({ kind: 'remove', id })
+      }
       return this.native.remove(id)
     })
     if (removed) await this.afterWrite()

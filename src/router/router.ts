@@ -86,7 +86,8 @@ interface Active {
   store: VgentProtocol
   /** Calls in flight on this store: it is closed only once they finish. */
   inflight: number
-  retired: boolean
+  /** Set while the store is being retired: called when the last call in flight finishes. */
+  onIdle: (() => void) | null
 }
 
 interface Migration {
@@ -233,7 +234,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
         const store = await this.open(b)
         this.openFailures.delete(b)
         this.checkOpen()
-        this.active = { backend: b, store, inflight: 0, retired: false }
+        this.active = { backend: b, store, inflight: 0, onIdle: null }
         const why = strict ? 'explicit backend option' : `first available of ${list.join(' → ')}`
         this.logger.info(`namespace ${this.namespace} uses the ${b} tier (${why}: ${status.reason})${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`)
         return this.active
@@ -273,7 +274,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
     }
     await this.selecting?.catch(() => undefined)
     const old = this.active
-    this.active = { backend: b, store, inflight: 0, retired: false }
+    this.active = { backend: b, store, inflight: 0, onIdle: null }
     this.logger.info(`namespace ${this.namespace} switched to the ${b} tier (forced)`)
     if (old) await this.retire(old)
   }
@@ -291,8 +292,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
 
   /** Closes a store once the calls in flight on it have finished. */
   private async retire(a: Active): Promise<void> {
-    a.retired = true
-    while (a.inflight > 0) await new Promise((r) => setImmediate(r))
+    if (a.inflight > 0) await new Promise<void>((r) => (a.onIdle = r))
     await a.store.close()
   }
 
@@ -304,7 +304,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
     try {
       return await f(a.store)
     } finally {
-      a.inflight--
+      leave(a)
     }
   }
 
@@ -319,7 +319,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
       try {
         result = await f(a.store)
       } finally {
-        a.inflight--
+        leave(a)
         if (--this.unlockedWrites === 0) this.drained?.()
       }
     } else {
@@ -338,7 +338,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
           }
           return r
         } finally {
-          a.inflight--
+          leave(a)
         }
       })
     }
@@ -385,7 +385,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
     try {
       yield* a.store.exportEntries(options)
     } finally {
-      a.inflight--
+      leave(a)
     }
   }
 
@@ -459,18 +459,18 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
         if (a.count !== b.count || a.checksum !== b.checksum) {
           throw new VgentError(ErrorCode.STORE_MISMATCH, `verification failed: ${from} holds ${a.count} entries (checksum ${a.checksum.slice(0, 16)}…), ${to} holds ${b.count} (${b.checksum.slice(0, 16)}…)`)
         }
-        this.active = { backend: to, store: target, inflight: 0, retired: false }
+        this.active = { backend: to, store: target, inflight: 0, onIdle: null }
         this.migration = null
         const report: MigrationReport = { from, to, copied, count: a.count, checksum: a.checksum, durationMs: performance.now() - started }
         this.logger.info(`namespace ${this.namespace} promoted from ${from} to ${to}: ${a.count} entries verified`)
-        source.inflight--
+        leave(source)
         void this.retire(source)
         return report
       })
     } catch (e) {
       if (this.migration === m) {
         this.migration = null
-        source.inflight--
+        leave(source)
         await target.close().catch(() => undefined)
       }
       throw e
@@ -506,6 +506,11 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
       policy.onError?.(e)
     }
   }
+}
+
+/** Ends one call on `a`, waking a pending retirement when it was the last. */
+function leave(a: Active): void {
+  if (--a.inflight === 0) a.onIdle?.()
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {

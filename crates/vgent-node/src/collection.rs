@@ -1,8 +1,9 @@
 //! `NativeCollection`: the Memory tier's native object. Private to the package; the public API is the
 //! hand-written TypeScript `MemoryVectorBackend`, which validates arguments and orders calls.
 use crate::error::{guard, to_napi};
+use crate::shared::SyncTask;
 use crate::shared::{Shared, Store};
-use crate::tasks::{SearchBatchTask, SearchTask, SyncTask, UpsertTask};
+use crate::tasks::{SearchBatchTask, SearchTask, UpsertTask};
 use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice};
 use napi_derive::napi;
 use vgent_core::log::Durability;
@@ -89,9 +90,10 @@ impl NativeCollection {
     /// Makes every write appended so far durable (fsync on the pool; concurrent calls share one).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn sync_async(&self) -> AsyncTask<SyncTask> {
-        AsyncTask::new(SyncTask {
-            shared: self.shared.clone(),
-        })
+        {
+            let shared = self.shared.clone();
+            AsyncTask::new(SyncTask::new(move || shared.log()))
+        }
     }
 
     /// Rewrites a persistent store's log as its live entries only.
@@ -189,20 +191,19 @@ impl NativeCollection {
             self.shared.read(|c| {
                 let mut found = Vec::with_capacity(ids.len());
                 let mut vectors = Vec::with_capacity(ids.len() * c.dimension());
-                let mut metadata = Vec::with_capacity(ids.len());
+                // Each entry's metadata is already JSON text: join it into an array, no re-parse.
+                let mut metadata: Vec<String> = Vec::with_capacity(ids.len());
                 for id in ids {
                     if let Some((row, md)) = c.get(&id) {
                         vectors.extend_from_slice(&row);
-                        metadata.push(md.map_or(serde_json::Value::Null, |m| {
-                            serde_json::from_str(&m.to_json()).unwrap_or(serde_json::Value::Null)
-                        }));
+                        metadata.push(md.map_or_else(|| "null".to_string(), |m| m.to_json()));
                         found.push(id);
                     }
                 }
                 Ok(NativeBatch {
                     ids: found,
                     vectors: Float32Array::new(vectors),
-                    metadata_json: serde_json::Value::Array(metadata).to_string(),
+                    metadata_json: format!("[{}]", metadata.join(",")),
                 })
             })
         })

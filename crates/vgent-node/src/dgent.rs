@@ -1,13 +1,14 @@
 //! `NativeDgent`: the datum store behind `MemoryDgent` and `FileDgent`. Private to the package; the
 //! TypeScript classes validate arguments and acknowledge writes only after `syncAsync`.
 use crate::error::{guard, to_napi};
+use crate::shared::{sync_log, SyncTask};
 use napi::bindgen_prelude::{AsyncTask, Buffer, Uint8Array};
 use napi::{Env, Task};
 use napi_derive::napi;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use vgent_core::datum::{Datum, DatumStore, DEFAULT_LIST_LIMIT};
-use vgent_core::log::Durability;
+use vgent_core::log::{Durability, LogWriter};
 use vgent_core::{error::err, ErrorCode};
 
 /// A stored datum; `metadataJson` is a JSON object of strings, in the writer's key order.
@@ -77,17 +78,10 @@ impl SharedDgent {
         f(g.as_mut().ok_or_else(closed)?).map_err(to_napi)
     }
 
-    /// fsyncs what was appended so far, outside the store lock so that writers share one fsync.
-    /// After `close` there is nothing left to do: closing synced everything appended.
-    fn sync(&self) -> napi::Result<()> {
-        let log = {
-            let g = self.0.read().unwrap_or_else(|p| p.into_inner());
-            g.as_ref().and_then(|s| s.log())
-        };
-        match log {
-            Some(log) => log.sync(log.appended()).map_err(to_napi),
-            None => Ok(()),
-        }
+    /// The log of a file store that is open for writing (`None` otherwise, and after `close`).
+    fn log(&self) -> Option<Arc<LogWriter>> {
+        let g = self.0.read().unwrap_or_else(|p| p.into_inner());
+        g.as_ref().and_then(|s| s.log())
     }
 }
 
@@ -208,10 +202,9 @@ impl NativeDgent {
 
     /// Makes every write appended so far durable (fsync on the pool; concurrent calls share one).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn sync_async(&self) -> AsyncTask<SyncDgentTask> {
-        AsyncTask::new(SyncDgentTask {
-            shared: self.shared.clone(),
-        })
+    pub fn sync_async(&self) -> AsyncTask<SyncTask> {
+        let shared = self.shared.clone();
+        AsyncTask::new(SyncTask::new(move || shared.log()))
     }
 
     /// Rewrites the log as the live datums only, swapped in atomically.
@@ -230,10 +223,7 @@ impl NativeDgent {
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
                 .take();
-            match store.as_ref().and_then(|s| s.log()) {
-                Some(log) => log.sync(log.appended()).map_err(to_napi),
-                None => Ok(()),
-            }
+            sync_log(store.as_ref().and_then(|s| s.log()))
         })
     }
 }
@@ -241,23 +231,6 @@ impl NativeDgent {
 impl Default for NativeDgent {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-pub struct SyncDgentTask {
-    shared: SharedDgent,
-}
-
-impl Task for SyncDgentTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> napi::Result<()> {
-        guard(|| self.shared.sync())
-    }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
-        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The store shared between the JS thread and pool tasks, `None` once closed. A store is either the
 //! Memory tier's plain collection or the D-gent tier's log-backed one; reads are the same for both.
-use crate::error::to_napi;
+use crate::error::{guard, to_napi};
+use napi::{Env, Task};
 use std::sync::{Arc, RwLock};
 use vgent_core::log::LogWriter;
 use vgent_core::persistent::PersistentCollection;
@@ -79,27 +80,50 @@ impl Shared {
         f(guard.as_mut().ok_or_else(closed)?).map_err(to_napi)
     }
 
-    /// Makes everything appended so far durable. Called without the store lock held, so writers that
-    /// arrive meanwhile append and then share the next fsync (group commit). After `close` there is
-    /// nothing left to do: closing synced everything appended.
-    pub fn sync(&self) -> napi::Result<()> {
-        let log = {
-            let guard = self.0.read().unwrap_or_else(|p| p.into_inner());
-            guard.as_ref().and_then(|s| s.log())
-        };
-        match log {
-            Some(log) => log.sync(log.appended()).map_err(to_napi),
-            None => Ok(()),
-        }
+    /// The log of a persistent, open store (`None` in memory, read-only or after `close`).
+    pub fn log(&self) -> Option<Arc<LogWriter>> {
+        let guard = self.0.read().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().and_then(|s| s.log())
     }
 
     /// Drops the store after making every appended write durable, so that writes still waiting for
     /// their fsync are safe to acknowledge.
     pub fn close(&self) -> napi::Result<()> {
         let store = self.0.write().unwrap_or_else(|p| p.into_inner()).take();
-        match store.as_ref().and_then(|s| s.log()) {
-            Some(log) => log.sync(log.appended()).map_err(to_napi),
-            None => Ok(()),
-        }
+        sync_log(store.as_ref().and_then(|s| s.log()))
+    }
+}
+
+/// Makes every record appended to `log` so far durable; without a log there is nothing to do.
+pub fn sync_log(log: Option<Arc<LogWriter>>) -> napi::Result<()> {
+    match log {
+        Some(log) => log.sync(log.appended()).map_err(to_napi),
+        None => Ok(()),
+    }
+}
+
+/// fsync on the libuv pool for any store kind. The log is looked up when the task runs, without
+/// the store lock, so writers arriving meanwhile append and share the next fsync (group commit);
+/// after `close` there is none, and nothing left to do: closing synced everything appended.
+pub struct SyncTask {
+    log: Box<dyn Fn() -> Option<Arc<LogWriter>> + Send>,
+}
+
+impl SyncTask {
+    pub fn new(log: impl Fn() -> Option<Arc<LogWriter>> + Send + 'static) -> Self {
+        SyncTask { log: Box::new(log) }
+    }
+}
+
+impl Task for SyncTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> napi::Result<()> {
+        guard(|| sync_log((self.log)()))
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
+        Ok(())
     }
 }

@@ -167,20 +167,3 @@ impl Task for SearchBatchTask {
         Ok(output)
     }
 }
-
-pub struct SyncTask {
-    pub shared: Shared,
-}
-
-impl Task for SyncTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> napi::Result<()> {
-        guard(|| self.shared.sync())
-    }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
-        Ok(())
-    }
-}
