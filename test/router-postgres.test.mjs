@@ -31,7 +31,7 @@ if (error) {
   })
 
   test.serial('Postgres up: preferred and selected, status names pgvector; down: skipped for D-gent with the reason; up again: selected', async (t) => {
-    const opts = () => ({ dimension: 3, namespace: ns(), preferred: 'postgres', postgresUrl: server.url, dataDir: join(root, `d${serial}`), logger: silent })
+    const opts = () => ({ dimension: 3, namespace: ns(), preferred: 'postgres', postgresUrl: server.url, dataDir: join(root, `d${serial}`), logger: silent, probeTimeoutMs: 20000 })
     const up = await createVgent(opts())
     t.is(up.selected, 'postgres')
     const pg = (await up.status()).find((s) => s.backend === 'postgres')
@@ -57,7 +57,7 @@ if (error) {
 
   test.serial('promote Memory → D-gent → Postgres under concurrent writes: nothing lost, the Postgres table holds it all', async (t) => {
     const namespace = ns()
-    const r = await createVgent({ dimension: 4, metric: 'euclidean', namespace, backend: 'memory', postgresUrl: server.url, dataDir: join(root, namespace), logger: silent })
+    const r = await createVgent({ dimension: 4, metric: 'euclidean', namespace, backend: 'memory', postgresUrl: server.url, dataDir: join(root, namespace), logger: silent, probeTimeoutMs: 20000 })
     t.teardown(() => r.close())
     const vec = (i) => [i % 13, Math.floor(i / 13) % 17, 1, -(i % 5)] // includes -0: pgvector keeps it as 0
     const model = new Map()
