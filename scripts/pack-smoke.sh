@@ -81,7 +81,7 @@ app="$work/app"
 new_project "$app"
 cd "$app"
 quiet consumer npm install --offline --no-package-lock "$main_tgz" "$platform_tgz" >/dev/null
-[ -f node_modules/vgent-$host/vgent.$host.node ] || { echo "pack-smoke: the platform package was not installed" >&2; exit 1; }
+[ -f "node_modules/vgent-$host/vgent.$host.node" ] || { echo "pack-smoke: the platform package was not installed" >&2; exit 1; }
 cp "$smoke"/* .
 
 echo "== pack-smoke: the README example, require, import"
