@@ -14,7 +14,7 @@ import type { Metadata } from '../types'
 import { coreError, quote } from './error'
 import { matches, parseFilter } from './filter'
 import { parseMetadataJson, metadataToJson } from './metadata'
-import { checkVector, keyToScores, parseMetric, rowKey, type Metric } from './metrics'
+import { checkVector, inverseNorm, keyToScores, needsFloat32Kernel, parseMetric, rowKey, type Metric } from './metrics'
 import { TopK } from './topk'
 
 /** Ids are limited in UTF-8 bytes so that every tier can store them as keys. */
@@ -37,8 +37,10 @@ export function validateId(id: string): void {
 /** The stored rows. `version` changes on every write, so an async scan can tell it was overtaken. */
 class Rows {
   data = new Float32Array(0)
-  /** 1/‖row‖ per slot (cosine only). */
-  invNorms = new Float64Array(0)
+  /** 1/‖row‖ per slot, as float32 (cosine only). */
+  invNorms = new Float32Array(0)
+  /** The largest row norm ever stored (until `clear`): tells when float32 dot products may overflow. */
+  maxNorm = 0
   ids: string[] = []
   slotOf = new Map<string, number>()
   metadata: (Metadata | undefined)[] = []
@@ -57,14 +59,16 @@ class Rows {
     const next = Math.max(need, Math.min(cap * 2, MAX_ROWS), 16)
     const data = new Float32Array(next * this.dim)
     data.set(this.data.subarray(0, this.count * this.dim))
-    const inv = new Float64Array(next)
+    const inv = new Float32Array(next)
     inv.set(this.invNorms.subarray(0, this.count))
     this.data = data
     this.invNorms = inv
   }
 
-  put(id: string, vectors: Float32Array, row: number, inv: number, md: Metadata | undefined): void {
+  put(id: string, vectors: Float32Array, row: number, sq: number, md: Metadata | undefined): void {
     const dim = this.dim
+    const inv = inverseNorm(sq)
+    this.maxNorm = Math.max(this.maxNorm, Math.sqrt(sq))
     const src = vectors.subarray(row * dim, (row + 1) * dim)
     const slot = this.slotOf.get(id)
     if (slot !== undefined) {
@@ -103,7 +107,8 @@ class Rows {
   clear(): number {
     const n = this.count
     this.data = new Float32Array(0)
-    this.invNorms = new Float64Array(0)
+    this.invNorms = new Float32Array(0)
+    this.maxNorm = 0
     this.ids = []
     this.slotOf = new Map()
     this.metadata = []
@@ -139,14 +144,14 @@ export class FallbackCollection implements NativeCollection {
 
   // ---- writes ----------------------------------------------------------------------------------
 
-  /** `Collection::validate_batch`; returns 1/‖row‖ for each row. */
+  /** `Collection::validate_batch`; returns ‖row‖² for each row. */
   private validateBatch(rows: Rows, ids: string[], vectors: Float32Array): Float64Array {
     const n = ids.length
     const dim = this.dim
     if (vectors.length !== n * dim) {
       throw coreError(ErrorCode.DIMENSION_MISMATCH, `${vectors.length} floats given for ${n} ids: expected ${n} x ${dim} = ${n * dim}`)
     }
-    const inv = new Float64Array(n)
+    const sq = new Float64Array(n)
     for (let i = 0; i < n; i++) {
       const id = ids[i]
       try {
@@ -155,13 +160,13 @@ export class FallbackCollection implements NativeCollection {
         throw relabel(e, `entry ${i}: `)
       }
       try {
-        inv[i] = checkVector(vectors, i * dim, dim, this.metric, 'vector')
+        sq[i] = checkVector(vectors, i * dim, dim, this.metric, 'vector')
       } catch (e) {
         throw relabel(e, `entry ${i} (id ${quote(id)}): `)
       }
     }
     if (rows.count + n > MAX_ROWS) throw coreError(ErrorCode.INVALID_ARGUMENT, 'a collection holds at most 2^32-1 vectors')
-    return inv
+    return sq
   }
 
   validate(ids: string[], vectors: Float32Array, metadataJson?: string | null): void {
@@ -172,9 +177,9 @@ export class FallbackCollection implements NativeCollection {
   upsert(ids: string[], vectors: Float32Array, metadataJson?: string | null): void {
     const md = parseMetadataJson(metadataJson, ids.length)
     const rows = this.open()
-    const inv = this.validateBatch(rows, ids, vectors)
+    const sq = this.validateBatch(rows, ids, vectors)
     rows.reserve(ids.length)
-    for (let i = 0; i < ids.length; i++) rows.put(ids[i], vectors, i, inv[i], md[i])
+    for (let i = 0; i < ids.length; i++) rows.put(ids[i], vectors, i, sq[i], md[i])
     rows.version++
   }
 
@@ -244,7 +249,7 @@ export class FallbackCollection implements NativeCollection {
     return { rows, p: { k, threshold: t, filter } }
   }
 
-  /** Checks every query; returns 1/‖q‖ for each. */
+  /** Checks every query; returns ‖q‖² for each. */
   private checkQueries(qs: Float32Array, single: boolean): Float64Array {
     const dim = this.dim
     if (single && qs.length !== dim) {
@@ -254,19 +259,21 @@ export class FallbackCollection implements NativeCollection {
       throw coreError(ErrorCode.DIMENSION_MISMATCH, `${qs.length} query floats are not a multiple of dimension ${dim}`)
     }
     const n = qs.length / dim
-    const inv = new Float64Array(n)
-    for (let i = 0; i < n; i++) inv[i] = checkVector(qs, i * dim, dim, this.metric, single ? 'query' : `query ${i}`)
-    return inv
+    const sq = new Float64Array(n)
+    for (let i = 0; i < n; i++) sq[i] = checkVector(qs, i * dim, dim, this.metric, single ? 'query' : `query ${i}`)
+    return sq
   }
 
   /** Offers rows `start..end` to each query's top-k. */
-  private scan(rows: Rows, qs: Float32Array[], qInv: Float64Array, tops: TopK[], start: number, end: number, filter: FilterNode | undefined): void {
+  private scan(rows: Rows, qs: Float32Array[], qSq: Float64Array, tops: TopK[], start: number, end: number, filter: FilterNode | undefined): void {
     const { data, invNorms, metadata } = rows
     const dim = this.dim
     const metric = this.metric
+    const qInv = Array.from(qSq, inverseNorm)
+    const float32 = Array.from(qSq, (sq) => needsFloat32Kernel(sq, rows.maxNorm))
     for (let s = start; s < end; s++) {
       if (filter && !matches(filter, metadata[s])) continue
-      for (let j = 0; j < qs.length; j++) tops[j].push(rowKey(metric, qs[j], data, s, dim, qInv[j], invNorms[s]), s)
+      for (let j = 0; j < qs.length; j++) tops[j].push(rowKey(metric, qs[j], data, s, dim, qInv[j], invNorms[s], float32[j]), s)
     }
   }
 
@@ -289,9 +296,9 @@ export class FallbackCollection implements NativeCollection {
     return out
   }
 
-  private searchNow(rows: Rows, qs: Float32Array[], qInv: Float64Array, p: Search): NativeHit[][] {
+  private searchNow(rows: Rows, qs: Float32Array[], qSq: Float64Array, p: Search): NativeHit[][] {
     const tops = qs.map(() => new TopK(p.k, rows.ids))
-    this.scan(rows, qs, qInv, tops, 0, rows.count, p.filter)
+    this.scan(rows, qs, qSq, tops, 0, rows.count, p.filter)
     return tops.map((t) => this.finish(rows, t, p.threshold))
   }
 
@@ -301,7 +308,7 @@ export class FallbackCollection implements NativeCollection {
    * one go: the result is then that of a search made just after the write. A `close` meanwhile lets
    * the scan finish, as the native close waits for a running search.
    */
-  private async searchChunked(rows: Rows, qs: Float32Array[], qInv: Float64Array, p: Search): Promise<NativeHit[][]> {
+  private async searchChunked(rows: Rows, qs: Float32Array[], qSq: Float64Array, p: Search): Promise<NativeHit[][]> {
     const version = rows.version
     const tops = qs.map(() => new TopK(p.k, rows.ids))
     const step = Math.max(1, Math.floor(CHUNK_FLOATS / (this.dim * qs.length)))
@@ -309,38 +316,38 @@ export class FallbackCollection implements NativeCollection {
     for (let start = 0; start < n; start += step) {
       if (start > 0) {
         await yieldToLoop()
-        if (rows.version !== version) return this.searchNow(rows, qs, qInv, p)
+        if (rows.version !== version) return this.searchNow(rows, qs, qSq, p)
       }
-      this.scan(rows, qs, qInv, tops, start, Math.min(n, start + step), p.filter)
+      this.scan(rows, qs, qSq, tops, start, Math.min(n, start + step), p.filter)
     }
     return tops.map((t) => this.finish(rows, t, p.threshold))
   }
 
   search(query: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): NativeHit[] {
     const { rows, p } = this.prepare(k, threshold, filterJson)
-    const qInv = this.checkQueries(query, true)
-    return this.searchNow(rows, [query], qInv, p)[0]
+    const qSq = this.checkQueries(query, true)
+    return this.searchNow(rows, [query], qSq, p)[0]
   }
 
   async searchAsync(query: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[]> {
     await yieldToLoop()
     const { rows, p } = this.prepare(k, threshold, filterJson)
-    const qInv = this.checkQueries(query, true)
-    return (await this.searchChunked(rows, [query], qInv, p))[0]
+    const qSq = this.checkQueries(query, true)
+    return (await this.searchChunked(rows, [query], qSq, p))[0]
   }
 
   searchBatch(queries: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): NativeHit[][] {
     const { rows, p } = this.prepare(k, threshold, filterJson)
-    const qInv = this.checkQueries(queries, false)
-    return this.searchNow(rows, this.splitQueries(queries), qInv, p)
+    const qSq = this.checkQueries(queries, false)
+    return this.searchNow(rows, this.splitQueries(queries), qSq, p)
   }
 
   async searchBatchAsync(queries: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[][]> {
     await yieldToLoop()
     const { rows, p } = this.prepare(k, threshold, filterJson)
-    const qInv = this.checkQueries(queries, false)
-    if (qInv.length === 0) return []
-    return this.searchChunked(rows, this.splitQueries(queries), qInv, p)
+    const qSq = this.checkQueries(queries, false)
+    if (qSq.length === 0) return []
+    return this.searchChunked(rows, this.splitQueries(queries), qSq, p)
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------

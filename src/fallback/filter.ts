@@ -34,37 +34,65 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
 
+/** How serde names an unexpected JSON value (`invalid type: <this>, expected …`). */
+function serdeType(v: unknown): string {
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`
+  if (typeof v === 'boolean') return `boolean \`${v}\``
+  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``
+  if (v === null) return 'null'
+  return Array.isArray(v) ? 'sequence' : 'map'
+}
+
+function invalidType(v: unknown, expected: string): never {
+  if (typeof v === 'number' && !Number.isFinite(v)) malformed('number out of range')
+  malformed(`invalid type: ${serdeType(v)}, expected ${expected}`)
+}
+
+const OPS = Object.keys(FIELDS)
+  .map((op) => `\`${op}\``)
+  .join(', ')
+
 function node(v: unknown): FilterNode {
-  if (!isObject(v)) malformed('expected an object with an "op" field')
+  // serde reads a sequence as the fields in order, so `[]` lacks its tag.
+  if (Array.isArray(v)) malformed('missing field `op`')
+  if (!isObject(v)) invalidType(v, 'internally tagged enum Filter')
   const op = v.op
-  if (typeof op !== 'string' || !Object.hasOwn(FIELDS, op)) malformed(`unknown variant ${JSON.stringify(op)}`)
+  if (op === undefined) malformed('missing field `op`')
+  if (typeof op !== 'string') invalidType(op, 'variant identifier')
+  if (!Object.hasOwn(FIELDS, op)) malformed(`unknown variant \`${String(op)}\`, expected one of ${OPS}`)
   const fields = FIELDS[op]
-  for (const k of Object.keys(v)) if (k !== 'op' && !fields.includes(k)) malformed(`unknown field ${JSON.stringify(k)} in "${op}"`)
-  for (const k of fields) if (!Object.hasOwn(v, k)) malformed(`missing field ${JSON.stringify(k)} in "${op}"`)
-  if (fields.includes('key') && typeof v.key !== 'string') malformed(`"${op}" needs a string key`)
+  // serde ignores extra fields beside the tag of a unit variant (`all`) and refuses them elsewhere.
+  if (op !== 'all') {
+    for (const k of Object.keys(v)) {
+      if (k !== 'op' && !fields.includes(k)) malformed(`unknown field \`${k}\`, expected ${fields.map((f) => `\`${f}\``).join(' or ')}`)
+    }
+  }
+  for (const k of fields) if (!Object.hasOwn(v, k)) malformed(`missing field \`${k}\``)
+  if (fields.includes('key') && typeof v.key !== 'string') invalidType(v.key, 'a string')
   switch (op) {
     case 'and':
     case 'or':
-      if (!Array.isArray(v.args)) malformed(`"${op}" needs an array of filters`)
+      if (!Array.isArray(v.args)) invalidType(v.args, 'a sequence')
       return { op, args: v.args.map(node) }
     case 'not':
       return { op, arg: node(v.arg) }
     case 'eq':
     case 'ne':
-      if (!isScalar(v.value)) malformed(`"${op}" needs a string, number or boolean value`)
+      if (!isScalar(v.value)) malformed('data did not match any variant of untagged enum Scalar')
       break
     case 'gt':
     case 'gte':
     case 'lt':
     case 'lte':
-      if (!isNumber(v.value)) malformed(`"${op}" needs a number value`)
+      if (!isNumber(v.value)) invalidType(v.value, 'f64')
       break
     case 'in':
     case 'nin':
-      if (!Array.isArray(v.values) || !v.values.every(isScalar)) malformed(`"${op}" needs an array of strings, numbers or booleans`)
+      if (!Array.isArray(v.values)) invalidType(v.values, 'a sequence')
+      if (!v.values.every(isScalar)) malformed('data did not match any variant of untagged enum Scalar')
       break
     case 'exists':
-      if (typeof v.value !== 'boolean') malformed('"exists" needs a boolean value')
+      if (typeof v.value !== 'boolean') invalidType(v.value, 'a boolean')
       break
   }
   return v as unknown as FilterNode
