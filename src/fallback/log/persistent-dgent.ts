@@ -158,8 +158,10 @@ export class PersistentDgent implements NativeDgent {
 
   /** Checks, appends one record, then applies (an upsert). Acknowledge it after `syncAsync`. */
   put(id: string, content: Uint8Array, createdAt: number, causalParent: string | null, metadata: string): void {
+    // The native binding's order: metadata JSON, then CLOSED, then the datum, then read-only.
+    const pairs = parseMetadata(metadata)
     this.open()
-    const d: Datum = { id, content, createdAt, causalParent, metadata: parseMetadata(metadata) }
+    const d: Datum = { id, content, createdAt, causalParent, metadata: pairs }
     checkDatum(d)
     this.writer().append([{ op: 'put', key: id, value: encode(d) }])
     this.inner.put(id, content, createdAt, causalParent, metadataJson(d.metadata))
