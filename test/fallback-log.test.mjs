@@ -323,3 +323,34 @@ test('a TypeScript writer in another process holds the lock until that process d
   n.close()
   t.pass()
 })
+
+test.serial('syncs that arrive during an fsync share the next one (group commit); durability none never fsyncs', async (t) => {
+  const fs = require('node:fs')
+  const original = fs.fdatasync
+  let calls = 0
+  fs.fdatasync = (fd, cb) => {
+    calls++
+    setTimeout(() => original(fd, cb), 20)
+  }
+  t.teardown(() => {
+    fs.fdatasync = original
+  })
+  const dir = freshDir()
+  const s = ts.open(dir, 2, 'cosine', true)
+  const waits = []
+  for (let i = 0; i < 20; i++) {
+    s.upsert([`k${i}`], new Float32Array([1, i]), null)
+    waits.push(s.syncAsync())
+  }
+  await Promise.all(waits)
+  t.is(calls, 2) // one for the first write, one for the nineteen that queued behind it
+  s.close()
+  const none = ts.open(freshDir(), 2, 'cosine', false)
+  none.upsert(['a'], new Float32Array([1, 1]), null)
+  await none.syncAsync()
+  none.close()
+  t.is(calls, 2)
+  const r = native.open(dir, 2, 'cosine')
+  t.is(r.count(), 20)
+  r.close()
+})
