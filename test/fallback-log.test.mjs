@@ -3,8 +3,8 @@
 // corruption rules agree, repair salvages the same bytes, and the two writers exclude each other.
 import test from 'ava'
 import { createRequire } from 'node:module'
-import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -353,4 +353,65 @@ test.serial('syncs that arrive during an fsync share the next one (group commit)
   const r = native.open(dir, 2, 'cosine')
   t.is(r.count(), 20)
   r.close()
+})
+
+/** Starts a child that opens a TypeScript datum writer on `dir` with only `bin` on PATH; resolves with it once open. */
+async function childWriter(dir, bin) {
+  const child = spawn(process.execPath, [
+    '-e',
+    `const { PersistentDgent } = require(${JSON.stringify(require.resolve('../dist/fallback/log/persistent-dgent.js'))});
+     const { innerDgent } = require(${JSON.stringify(require.resolve('./fallback/inner.cjs'))});
+     process.on('warning', (w) => console.error('warning ' + w.code));
+     PersistentDgent.open(${JSON.stringify(dir)}, true, innerDgent); console.log('open'); setInterval(() => {}, 1000)`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: bin } })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve)
+    child.once('exit', () => reject(new Error(`child exited: ${stderr}`)))
+  })
+  return { child, stderr: () => stderr }
+}
+
+/** The real path of `name` on this machine's PATH, or null (python3 may be a pyenv shim). */
+function which(name) {
+  try {
+    if (name === 'python3') return execFileSync('python3', ['-c', 'import sys; print(sys.executable)']).toString().trim()
+    return execFileSync('sh', ['-c', `command -v ${name}`]).toString().trim() || null
+  } catch {
+    return null
+  }
+}
+
+for (const helper of ['flock', 'perl', 'python3']) {
+  test(`the lock is taken through ${helper} when it is the only helper on PATH`, async (t) => {
+    const real = which(helper)
+    if (!real || !existsSync(real)) {
+      t.log(`${helper} is not installed here: nothing to check`)
+      t.pass()
+      return
+    }
+    const bin = freshDir()
+    mkdirSync(bin)
+    symlinkSync(real, join(bin, helper))
+    const dir = freshDir()
+    const { child } = await childWriter(dir, bin)
+    t.teardown(() => child.kill('SIGKILL'))
+    t.regex(await thrown(() => native.dgent(dir)), /^STORE_LOCKED: /)
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.once('exit', resolve))
+    ;(await native.dgent(dir)).close()
+  })
+}
+
+test('without any helper the TypeScript writer opens unlocked and warns once (the documented limitation)', async (t) => {
+  const bin = freshDir()
+  mkdirSync(bin)
+  const dir = freshDir()
+  const n = await native.dgent(dir)
+  const { child, stderr } = await childWriter(dir, bin)
+  t.teardown(() => child.kill('SIGKILL'))
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.regex(stderr(), /warning VGENT_NO_LOCK/)
+  n.close()
 })
