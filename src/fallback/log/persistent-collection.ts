@@ -247,13 +247,14 @@ export class PersistentCollection implements NativeCollection {
   search(q: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): NativeHit[] {
     return this.open().search(q, k, threshold, filterJson)
   }
-  searchAsync(q: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[]> {
+  // The async twins reject (never throw) after close, as the native tasks do.
+  async searchAsync(q: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[]> {
     return this.open().searchAsync(q, k, threshold, filterJson)
   }
   searchBatch(qs: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): NativeHit[][] {
     return this.open().searchBatch(qs, k, threshold, filterJson)
   }
-  searchBatchAsync(qs: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[][]> {
+  async searchBatchAsync(qs: Float32Array, k: number, threshold?: number | null, filterJson?: string | null): Promise<NativeHit[][]> {
     return this.open().searchBatchAsync(qs, k, threshold, filterJson)
   }
 
