@@ -5,7 +5,7 @@
 import type { NativeBinding, NativeCollection } from '../native'
 import { FallbackCollection } from './collection'
 import { FallbackDgent } from './datum'
-import { persistentFallback } from './persistent-stub'
+import { persistentFallback } from './persistent'
 
 /** The log-backed entries of the binding, supplied by `persistentFallback()`. */
 export interface PersistentFallback {
