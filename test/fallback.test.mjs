@@ -6,13 +6,12 @@
 // after it (static imports are hoisted). ava runs each test file in its own process.
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 process.env.VGENT_NATIVE = '0'
 
-const { DgentVectorBackend, FileDgent, MemoryDgent, MemoryVectorBackend, VgentError, nativeInfo, repairStore } = await import('vgent')
+const { DgentVectorBackend, MemoryDgent, MemoryVectorBackend, nativeInfo } = await import('vgent')
 const { runConformanceSuite } = await import('./conformance/suite.mjs')
 const { runDatumSuite } = await import('./dgent/datum-suite.mjs')
 const { METRICS, mulberry32, randomMatrix } = await import('./conformance/helpers.mjs')
@@ -127,21 +126,6 @@ test('[fallback] with a working addon, nativeInfo() says native', (t) => {
   t.is(r.out.info.reason, undefined)
   t.not(r.out.info.isa, undefined)
   t.is(r.out.warnings, 0)
-})
-
-// Until the log-backed TypeScript store (src/fallback/log/) lands, the persisted tiers refuse clearly.
-const hasLogFallback = existsSync(new URL('../dist/fallback/log', import.meta.url))
-;(hasLogFallback ? test.skip : test)('[fallback] persisted stores are BACKEND_UNAVAILABLE without the log-backed core', async (t) => {
-  const dir = '/nonexistent/vgent-fallback-store'
-  for (const [what, promise] of [
-    ['DgentVectorBackend', DgentVectorBackend.open({ dimension: 2, dataDir: dir })],
-    ['FileDgent', FileDgent.open({ path: dir })],
-    ['repairStore', repairStore(dir)],
-  ]) {
-    const e = await t.throwsAsync(promise, { instanceOf: VgentError }, what)
-    t.is(e.code, 'BACKEND_UNAVAILABLE', `${what}: ${e.message}`)
-    t.regex(e.message, /native core/)
-  }
 })
 
 // ---- both cores, same answers ----------------------------------------------------------------
