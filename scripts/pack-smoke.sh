@@ -135,7 +135,14 @@ quiet consumer npm install --offline --no-package-lock --omit=optional "$main_tg
 cp "$smoke/readme-example.cjs" .
 if consumer node readme-example.cjs fallback >"$work/solo.log" 2>&1; then
   cat "$work/solo.log"
-  echo "main tarball alone: ok"
+  # The fallback says so once, as a process warning with its own code.
+  warned=$(grep -c 'VGENT_FALLBACK' "$work/solo.log" || true)
+  [ "$warned" = 1 ] || { echo "pack-smoke: expected one VGENT_FALLBACK warning, saw $warned" >&2; exit 1; }
+  echo "main tarball alone: ok (one VGENT_FALLBACK warning)"
+  # The CLI's main job on the TypeScript core too (a persisted D-gent store, written in TypeScript).
+  out="$(VGENT_NATIVE=0 quiet consumer npx --no-install vgent index node_modules/vgent/corpus --namespace demo-ts && VGENT_NATIVE=0 quiet consumer npx --no-install vgent search "how does a crash lose nothing" --namespace demo-ts -k 3)"
+  grep -q 'durability.md' <<<"$out" || { echo "pack-smoke: on the fallback, vgent search did not find the durability paragraph" >&2; exit 1; }
+  echo "the vgent command on the TypeScript core: ok"
 else
   head -n 3 "$work/solo.log" >&2
   if [ "$fallback_mode" = report ]; then

@@ -7,7 +7,7 @@ import vgentDefault from 'vgent'
 assert.equal(typeof createVgent, 'function')
 assert.equal(vgentDefault.createVgent, createVgent, 'ESM and CommonJS share one implementation')
 const info = nativeInfo()
-if ('native' in info) assert.equal(info.native, true)
+assert.equal(info.native, true, `nativeInfo().native with the platform package installed: ${JSON.stringify(info)}`)
 
 const embedder = new HashEmbedder({ dimension: 64 })
 const store = await createVgent({ dimension: 64, namespace: 'esm-smoke' })

@@ -21,9 +21,7 @@ run(require).then(({ hits, many }) => {
   assert.deepEqual(many[0].map((h) => h.id).slice(0, 1), ['a'])
   assert.deepEqual(many[1].map((h) => h.id).slice(0, 1), ['b'])
   const info = require('vgent').nativeInfo()
-  if (expect === 'fallback') {
-    assert.equal(info.native, false, `without the platform package nativeInfo().native must be false: ${JSON.stringify(info)}`)
-  }
+  assert.equal(info.native, expect === 'native', `nativeInfo().native for the ${expect} core: ${JSON.stringify(info)}`)
   console.log(`README example: ok (${expect}; nativeInfo ${JSON.stringify(info)})`)
 }).catch((e) => {
   console.error(e)

@@ -6,6 +6,7 @@ test('nativeInfo reports the instruction set of the emulated CPU', (t) => {
   const expected = process.env.VGENT_EXPECT_ISA
   t.truthy(expected, 'VGENT_EXPECT_ISA must be set by test/nehalem.test.mjs')
   const info = nativeInfo()
+  t.true(info.native, 'the native addon, not the TypeScript fallback')
   t.is(info.isa, expected)
   t.deepEqual(info.available, [expected])
 })
