@@ -5,13 +5,16 @@ import type OpenAI from 'openai'
 import type * as Pg from 'pg'
 import type { QdrantClient } from '@qdrant/js-client-rest'
 import type {
+  OpenAIClientLike,
   OpenAIEmbedderOptions,
+  PgPoolClientLike,
+  PgPoolLike,
   PostgresBackendOptions,
   PostgresProbeOptions,
   QdrantBackendOptions,
+  QdrantClientLike,
 } from '../../src/index'
 import { PostgresVectorBackend, QdrantVectorBackend } from '../../src/index'
-import type { OpenAIClientLike, PgPoolClientLike, PgPoolLike, QdrantClientLike } from '../../src/peer-types'
 
 declare const pool: Pg.Pool
 declare const poolClient: Pg.PoolClient
