@@ -8,7 +8,7 @@ export default tseslint.config(
   { ignores: ['dist/**', 'index.js', 'index.d.ts', 'npm/**', 'target/**', 'node_modules/**'] },
   js.configs.recommended,
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'test/types/**/*.ts'],
     extends: [tseslint.configs.recommended],
   },
   {

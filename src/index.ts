@@ -50,3 +50,12 @@ export { QDRANT_POINT_ID_NAMESPACE, QdrantVectorBackend, qdrantPointId } from '.
 export type { PayloadIndexType, QdrantBackendOptions, QdrantProbe } from './backends/qdrant'
 export { PostgresVectorBackend } from './backends/postgres'
 export type { PostgresBackendOptions, PostgresProbe, PostgresProbeOptions, HnswOptions, IndexPlan } from './backends/postgres'
+export type {
+  OpenAIClientLike,
+  OpenAIEmbeddingRequestLike,
+  PgPoolClientLike,
+  PgPoolLike,
+  PgQueryResultLike,
+  QdrantClientLike,
+  QdrantPointLike,
+} from './peer-types'

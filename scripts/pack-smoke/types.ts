@@ -1,6 +1,7 @@
 // Type-checked with tsc --strict --noEmit against the installed package (never run).
 import { createVgent, nativeInfo, MemoryVectorBackend, VgentError, ErrorCode, DistanceMetric } from 'vgent'
 import type { NativeInfo, SearchResult, VgentProtocol, Metadata } from 'vgent'
+import type { OpenAIClientLike, OpenAIEmbedderOptions, PgPoolLike, PostgresBackendOptions, QdrantBackendOptions, QdrantClientLike } from 'vgent'
 
 export async function main(): Promise<number> {
   const info: NativeInfo = nativeInfo()
@@ -19,4 +20,10 @@ export async function main(): Promise<number> {
   // @ts-expect-error a metric that does not exist must not type-check
   new MemoryVectorBackend({ dimension: 3, metric: 'cosinus' })
   return 0
+}
+
+// Options that take a user's client are typed structurally: they type-check with pg, @qdrant/js-client-rest
+// and openai absent (the libcheck step compiles this file without them).
+export function clients(pool: PgPoolLike, qdrant: QdrantClientLike, openai: OpenAIClientLike): [PostgresBackendOptions, QdrantBackendOptions, OpenAIEmbedderOptions] {
+  return [{ dimension: 3, pool }, { dimension: 3, client: qdrant }, { client: openai }]
 }

@@ -12,6 +12,7 @@ import { normalizeBatch } from '../batch'
 import { Embedding } from '../embedding'
 import { ErrorCode, VgentError } from '../errors'
 import { checkMetric } from '../metric'
+import type { PgPoolLike } from '../peer-types'
 import type {
   BatchEntry,
   BulkBatch,
@@ -28,13 +29,13 @@ import { type CheckedSearch, checkDimension, checkId, checkMetadata, checkSearch
 import { flattenQueries } from './native-store'
 import { type PgModules, fromPg, isConnectionError, loadPg } from './postgres/driver'
 import { MAX_VECTOR_DIMS, METRIC_SQL, type MetricSql, versionAtLeast } from './postgres/metric-sql'
-import { type PostgresProbe, type PostgresProbeOptions, probePostgres } from './postgres/probe'
-import { type HnswOptions, type IndexPlan, checkHnsw, checkNamespace, ensureTable, planIndex } from './postgres/schema'
+import type { HnswOptions, IndexPlan, PostgresProbe, PostgresProbeOptions } from './postgres/options'
+import { probePostgres } from './postgres/probe'
+import { checkHnsw, checkNamespace, ensureTable, planIndex } from './postgres/schema'
 import { SqlParams, quoteIdent } from './postgres/sql-params'
 import { filterToSql } from './postgres/sql-filter'
 
-export type { PostgresProbe, PostgresProbeOptions } from './postgres/probe'
-export type { HnswOptions, IndexPlan } from './postgres/schema'
+export type { HnswOptions, IndexPlan, PostgresProbe, PostgresProbeOptions } from './postgres/options'
 
 export interface PostgresBackendOptions {
   /** Connection string; default `$KGENTS_POSTGRES_URL`. Ignored when `pool` is given. */
@@ -43,8 +44,8 @@ export interface PostgresBackendOptions {
   namespace?: string
   dimension: number
   metric?: DistanceMetric
-  /** Share an existing pool; the store then leaves it open on close(). */
-  pool?: Pg.Pool
+  /** Share an existing pool: a pg.Pool (or anything with these methods). The store then leaves it open on close(). */
+  pool?: PgPoolLike
   /** Default `hnsw` (approximate). `none`: exact scans. IVFFlat recall is poor when built on an empty table. */
   index?: 'hnsw' | 'ivfflat' | 'none'
   hnsw?: HnswOptions
@@ -129,7 +130,9 @@ export class PostgresVectorBackend implements VgentProtocol {
       throw new VgentError(ErrorCode.INVALID_ARGUMENT, `connectTimeoutMs must be a positive number, got ${String(connectTimeoutMs)}`)
     }
     const mods = loadPg()
-    let pool = opts.pool
+    // A given pool is typed by its members (PgPoolLike) so that the public types need no pg; from
+    // here on it is used as the pg.Pool it is (or something that answers the same calls).
+    let pool = opts.pool as Pg.Pool | undefined
     const ownsPool = pool === undefined
     if (!pool) {
       const url = opts.url ?? process.env.KGENTS_POSTGRES_URL

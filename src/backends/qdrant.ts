@@ -10,6 +10,7 @@ import { Embedding } from '../embedding'
 import { ErrorCode, VgentError } from '../errors'
 import { ReadWriteGate } from '../gate'
 import { checkMetric } from '../metric'
+import type { QdrantClientLike } from '../peer-types'
 import type {
   BatchEntry,
   BulkBatch,
@@ -25,16 +26,16 @@ import type {
 import { checkDimension, checkId, checkMetadata, checkSearchOptions, toFloat32 } from '../validate'
 import { flattenQueries } from './native-store'
 import { createClient, fromQdrant } from './qdrant/client'
-import { checkIndexes, ensureCollection, type PayloadIndexType } from './qdrant/collection'
+import { checkIndexes, ensureCollection } from './qdrant/collection'
 import { toQdrantFilter } from './qdrant/filter'
 import { pointIdFor } from './qdrant/ids'
 import { RESULT_PAYLOAD, idOf, metadataOf, rawVectorOf, toPayload } from './qdrant/payload'
-import { probeQdrant, type QdrantProbe } from './qdrant/probe'
+import type { PayloadIndexType, QdrantProbe } from './qdrant/options'
+import { probeQdrant } from './qdrant/probe'
 import { fromQdrantScore } from './qdrant/scores'
 
-export type { PayloadIndexType } from './qdrant/collection'
 export { pointIdFor as qdrantPointId, POINT_ID_NAMESPACE as QDRANT_POINT_ID_NAMESPACE } from './qdrant/ids'
-export type { QdrantProbe } from './qdrant/probe'
+export type { PayloadIndexType, QdrantProbe } from './qdrant/options'
 
 export interface QdrantBackendOptions {
   /** Default `$KGENTS_QDRANT_URL`, else `http://localhost:6333`. */
@@ -47,8 +48,11 @@ export interface QdrantBackendOptions {
   namespace?: string
   dimension: number
   metric?: DistanceMetric
-  /** A ready client (its own URL and key then apply; `url` only names it in messages). */
-  client?: QdrantClient
+  /**
+   * A ready client: a QdrantClient (or anything with these methods). Its own URL and key then apply;
+   * `url` only names it in messages.
+   */
+  client?: QdrantClientLike
   /** Payload indexes on metadata keys, created if missing: speed up filters on big collections. */
   indexes?: Record<string, PayloadIndexType>
   /** Exact (brute-force) search instead of Qdrant's HNSW index. Default false. */
@@ -70,6 +74,15 @@ const TIE_SLACK = 8
 const LARGE_FETCH = 10_000
 
 type Point = { id: string | number; payload?: Record<string, unknown> | null; vector?: unknown; score?: number }
+
+/**
+ * A user's client is typed by its members (QdrantClientLike) so that the public types need no
+ * @qdrant/js-client-rest; inside, it is used as the QdrantClient it is (or something that answers
+ * the same calls).
+ */
+function givenClient(client: QdrantClientLike | undefined): QdrantClient | undefined {
+  return client as QdrantClient | undefined
+}
 
 /** Protocol order: similarity descending, ties by id in UTF-8 byte order. */
 function byRank(a: SearchResult, b: SearchResult): number {
@@ -111,18 +124,18 @@ export class QdrantVectorBackend implements VgentProtocol {
     }
     const url = opts.url ?? process.env.KGENTS_QDRANT_URL ?? 'http://localhost:6333'
     const apiKey = opts.apiKey ?? (process.env.KGENTS_QDRANT_API_KEY || undefined)
-    const client = opts.client ?? createClient(url, apiKey, timeoutMs)
+    const client = givenClient(opts.client) ?? createClient(url, apiKey, timeoutMs)
     const where = opts.client && opts.url === undefined ? 'the given client' : url
     await ensureCollection(client, { name: collection, dimension, metric, indexes }, where)
     return new QdrantVectorBackend(dimension, metric, collection, where, client, opts.exact === true)
   }
 
   /** Health, version and round-trip time of a Qdrant server, without opening a collection. */
-  static async probe(opts: { url?: string; apiKey?: string; client?: QdrantClient; timeoutMs?: number } = {}): Promise<QdrantProbe> {
+  static async probe(opts: { url?: string; apiKey?: string; client?: QdrantClientLike; timeoutMs?: number } = {}): Promise<QdrantProbe> {
     const url = opts.url ?? process.env.KGENTS_QDRANT_URL ?? 'http://localhost:6333'
     const timeoutMs = opts.timeoutMs ?? 2000
     const apiKey = opts.apiKey ?? (process.env.KGENTS_QDRANT_API_KEY || undefined)
-    return probeQdrant(() => opts.client ?? createClient(url, apiKey, timeoutMs), url, timeoutMs)
+    return probeQdrant(() => givenClient(opts.client) ?? createClient(url, apiKey, timeoutMs), url, timeoutMs)
   }
 
   /** Health, version and round-trip time of this store's server; never throws. */

@@ -10,6 +10,7 @@
 import type OpenAI from 'openai'
 import { Embedding } from '../embedding'
 import { ErrorCode, VgentError } from '../errors'
+import type { OpenAIClientLike } from '../peer-types'
 import { chunkRanges } from './chunk'
 import {
   type EmbedBatchOptions,
@@ -32,8 +33,11 @@ export interface OpenAIEmbedderOptions {
   apiKey?: string
   /** An OpenAI-compatible server, e.g. `http://127.0.0.1:8080/v1`. */
   baseURL?: string
-  /** A client you configured yourself (then `apiKey` and `baseURL` must be left out). */
-  client?: OpenAI
+  /**
+   * A client you configured yourself: an OpenAI client (or anything with `embeddings.create`). Then
+   * `apiKey` and `baseURL` must be left out.
+   */
+  client?: OpenAIClientLike
   /** Default `openai/<model>`. */
   source?: string
   /** Retries of one request after a retryable failure; default 5. */
@@ -139,7 +143,9 @@ export class OpenAIEmbedder implements Embedder {
         throw new VgentError(ErrorCode.INVALID_ARGUMENT, 'client must be an OpenAI client (with embeddings.create)')
       }
     }
-    this.client = o.client ?? createClient(o)
+    // A given client is typed by its members (OpenAIClientLike) so that the public types need no
+    // openai; here it is used as the OpenAI client it is (or something that answers the same call).
+    this.client = (o.client as OpenAI | undefined) ?? createClient(o)
   }
 
   async embed(text: string): Promise<Embedding> {

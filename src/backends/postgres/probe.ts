@@ -3,32 +3,7 @@ import type * as Pg from 'pg'
 import { ErrorCode, VgentError } from '../../errors'
 import { fromPg, loadPg } from './driver'
 import { versionAtLeast } from './metric-sql'
-
-export interface PostgresProbeOptions {
-  /** Default `$KGENTS_POSTGRES_URL`. */
-  url?: string
-  /** Probe through an existing pool instead of a new connection. */
-  pool?: Pg.Pool
-  /** Connect + query deadline in milliseconds; default 2000. */
-  timeoutMs?: number
-}
-
-export interface PostgresProbe {
-  /** Reachable, and pgvector is installed or can be installed. */
-  ok: boolean
-  /** Connect plus one round trip, in milliseconds (also set when the probe failed). */
-  latencyMs: number
-  /** One query round trip on the open connection, in milliseconds. */
-  roundTripMs?: number
-  serverVersion?: string
-  /** pgvector's installed version in this database, if installed. */
-  extensionVersion?: string
-  /** The version the server could install, if the extension is available but not installed. */
-  extensionAvailable?: string
-  /** pgvector ≥ 0.8: filtered index scans continue until `limit` rows are found. */
-  iterativeScan?: boolean
-  error?: { code: string; message: string }
-}
+import type { PostgresProbe, PostgresProbeOptions } from './options'
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -47,9 +22,12 @@ export async function probePostgres(opts: PostgresProbeOptions = {}): Promise<Po
   const started = performance.now()
   let client: Pg.Client | Pg.PoolClient | undefined
   let release = () => {}
+  // A given pool is typed by its members (PgPoolLike) so that the public types need no pg; here it
+  // is used as the pg.Pool it is (or something that answers the same calls).
+  const pool = opts.pool as Pg.Pool | undefined
   try {
-    if (opts.pool) {
-      const pooled = await deadline(opts.pool.connect(), timeoutMs, 'connect')
+    if (pool) {
+      const pooled = await deadline(pool.connect(), timeoutMs, 'connect')
       client = pooled
       release = () => pooled.release()
     } else {

@@ -8,26 +8,8 @@ import { ErrorCode, VgentError } from '../../errors'
 import type { DistanceMetric } from '../../types'
 import { fromPg, isConnectionError } from './driver'
 import { MAX_HALFVEC_INDEX_DIMS, MAX_INDEX_DIMS, METRIC_SQL, versionAtLeast } from './metric-sql'
+import type { HnswOptions, IndexPlan } from './options'
 import { quoteIdent } from './sql-params'
-
-export type IndexKind = 'hnsw' | 'ivfflat' | 'none'
-
-/** What the store indexes, and why when that differs from what was asked. */
-export interface IndexPlan {
-  kind: IndexKind
-  /** Above 2,000 dims the index is built over a `halfvec` cast of the column (up to 4,000). */
-  halfvec: boolean
-  note?: string
-}
-
-export interface HnswOptions {
-  /** Graph degree (pgvector default 16). */
-  m?: number
-  /** Build-time candidate list (pgvector default 64). */
-  efConstruction?: number
-  /** Search-time candidate list; raised to `limit` when a search asks for more. Default 100. */
-  efSearch?: number
-}
 
 export const NAMESPACE = /^[a-z0-9_]{1,48}$/
 /** Lists for an IVFFlat index: pgvector's advice is rows/1000 up to 1M rows; 100 suits the small end. */

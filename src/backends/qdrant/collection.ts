@@ -6,10 +6,10 @@ import type { QdrantClient, Schemas } from '@qdrant/js-client-rest'
 import { ErrorCode, VgentError } from '../../errors'
 import type { DistanceMetric } from '../../types'
 import { fromQdrant } from './client'
+import type { PayloadIndexType } from './options'
 import { KEYS_KEY, metadataPath } from './payload'
 import { QDRANT_DISTANCE } from './scores'
 
-export type PayloadIndexType = 'keyword' | 'integer' | 'float' | 'bool'
 const INDEX_TYPES = new Set<string>(['keyword', 'integer', 'float', 'bool'])
 
 export interface CollectionSpec {

@@ -1,18 +1,7 @@
 /** A quick health check for the router: is the server answering, which version, how fast. */
 import type { QdrantClient } from '@qdrant/js-client-rest'
 import { performance } from 'node:perf_hooks'
-
-export interface QdrantProbe {
-  /** The server answered its root endpoint with a version within the timeout. */
-  ok: boolean
-  url: string
-  /** Round-trip time of the probe (up to the timeout when it failed). */
-  latencyMs: number
-  /** Qdrant's version string when `ok`. */
-  version?: string
-  /** Why not `ok`. */
-  error?: string
-}
+import type { QdrantProbe } from './options'
 
 /** Never throws: a missing client library, a refused connection or a timeout all give `ok: false`. */
 export async function probeQdrant(client: () => QdrantClient, url: string, timeoutMs: number): Promise<QdrantProbe> {
