@@ -20,8 +20,11 @@ test.after.always(() => rmSync(root, { recursive: true, force: true }))
 const seed = Number(process.env.VGENT_CRASH_SEED ?? Date.now() % 100000)
 const KILLS = Number(process.env.VGENT_CRASH_KILLS ?? 15)
 
-/** Runs the writer; kills it `killAfterMs` after it is ready (never, if null). */
-function runWriter(args, { killAfterMs = null, shell = null } = {}) {
+/**
+ * Runs the writer; kills it `killAfterMs` after it is ready (never, if null) and after `killAfter`
+ * resolves. `onStarted` hears its first `ready` or `error` line.
+ */
+function runWriter(args, { killAfterMs = null, shell = null, killAfter = Promise.resolve(), onStarted = () => {} } = {}) {
   const [cmd, argv] = shell ? ['bash', ['-c', `${shell}; exec "${process.execPath}" "${writerScript}" ${args.map((a) => `"${a}"`).join(' ')}`]] : [process.execPath, [writerScript, ...args]]
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
   const lines = []
@@ -34,7 +37,8 @@ function runWriter(args, { killAfterMs = null, shell = null } = {}) {
     buffered = parts.pop()
     for (const line of parts) {
       lines.push(line)
-      if (line === 'ready' && killAfterMs !== null) setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+      if (line === 'ready' || line.startsWith('error')) onStarted()
+      if (line === 'ready' && killAfterMs !== null) killAfter.then(() => setTimeout(() => child.kill('SIGKILL'), killAfterMs))
     }
   })
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ lines, code, signal, stderr })))
@@ -130,9 +134,15 @@ test.serial(`[dgent crash] FileDgent: SIGKILL under load, acknowledged datums al
 
 test.serial('[dgent crash] two writers racing for one store: exactly one gets it, the other STORE_LOCKED', async (t) => {
   const dataDir = join(root, 'race')
+  // The winner dies only once both have tried to open: on a loaded machine one may start late, and
+  // it would then rightly take over the dead winner's stale lock.
+  let started = 0
+  let bothStarted
+  const killAfter = new Promise((resolve) => (bothStarted = resolve))
+  const onStarted = () => ++started === 2 && bothStarted()
   const [a, b] = await Promise.all([
-    runWriter(['vector', dataDir, '0'], { killAfterMs: 150 }),
-    runWriter(['vector', dataDir, '500000'], { killAfterMs: 150 }),
+    runWriter(['vector', dataDir, '0'], { killAfterMs: 150, killAfter, onStarted }),
+    runWriter(['vector', dataDir, '500000'], { killAfterMs: 150, killAfter, onStarted }),
   ])
   const outcomes = [a, b].map((r) => (r.lines.includes('ready') ? 'ready' : r.lines.find((l) => l.startsWith('error')))).sort()
   t.deepEqual(outcomes, ['error STORE_LOCKED', 'ready'])

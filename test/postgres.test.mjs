@@ -23,6 +23,9 @@ if (main) {
   // concurrency does not exhaust the server's connections. It also exercises the `pool` option.
   const shared = new pg.Pool({ connectionString: url, max: 24 })
   const admin = new pg.Pool({ connectionString: url, max: 4 })
+  // The server stops in an after hook that may run before these pools end: their idle clients then
+  // see "terminating connection", which without a listener is an uncaught exception.
+  for (const pool of [shared, admin]) pool.on('error', () => {})
   test.after.always(async () => {
     await shared.end()
     await admin.end()
@@ -44,6 +47,7 @@ if (main) {
   // tie check, the short-result fallback, iterative filtered scans) is what answers. With ef_search
   // above the row count the index must agree with exact search.
   const indexOnly = new pg.Pool({ connectionString: url, max: 12, options: '-c enable_seqscan=off' })
+  indexOnly.on('error', () => {})
   test.after.always(() => indexOnly.end())
   const hnswCtx = {
     name: 'postgres-hnsw',
