@@ -1,6 +1,6 @@
-// The pure TypeScript core (src/fallback/), which runs when the native addon does not load: the whole
-// conformance suite and the datum suite over it, nativeInfo(), the one-time warning (in child
-// processes whose addon fails to load), and a cross-check of both cores on the same data.
+// The pure TypeScript core (src/fallback/), which runs when the native addon does not load:
+// nativeInfo(), the one-time warning (in child processes whose addon fails to load), and a
+// cross-check of both cores on the same data.
 //
 // VGENT_NATIVE=0 must be set before vgent picks its core, so everything is imported dynamically
 // after it (static imports are hoisted). ava runs each test file in its own process.
@@ -11,9 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 process.env.VGENT_NATIVE = '0'
 
-const { DgentVectorBackend, MemoryDgent, MemoryVectorBackend, nativeInfo } = await import('vgent')
-const { runConformanceSuite } = await import('./conformance/suite.mjs')
-const { runDatumSuite } = await import('./dgent/datum-suite.mjs')
+const { nativeInfo } = await import('vgent')
 const { METRICS, mulberry32, randomMatrix } = await import('./conformance/helpers.mjs')
 
 const require = createRequire(import.meta.url)
@@ -23,25 +21,9 @@ const { FallbackDgent } = require('../dist/fallback/datum.js')
 /** The native addon, loaded directly for the cross-checks (vgent itself runs on the fallback here). */
 const addon = require('../index.js')
 
-runConformanceSuite(test, {
-  name: 'fallback-memory',
-  create: async (opts) => new MemoryVectorBackend(opts),
-})
-
-// The vector tier over a datum store: both the datum store and the index on the fallback core.
-const owned = new WeakMap()
-runConformanceSuite(test, {
-  name: 'fallback-dgent-over-MemoryDgent',
-  create: async (opts) => {
-    const dgent = new MemoryDgent()
-    const store = await DgentVectorBackend.open({ ...opts, dgent })
-    owned.set(store, dgent)
-    return store
-  },
-  teardown: (store) => owned.get(store)?.close(),
-})
-
-runDatumSuite(test, { name: 'fallback-MemoryDgent', create: async () => new MemoryDgent() })
+// The conformance and datum suites run on this core through `npm run test:fallback` (the same files as
+// `test:platform`, with VGENT_NATIVE=0); this file holds what only makes sense here: the switch, the
+// warning, and the two cores side by side.
 
 // ---- which core runs, and what it says -------------------------------------------------------
 
