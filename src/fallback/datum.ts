@@ -44,7 +44,7 @@ function checkId(id: string, what: string): void {
 }
 
 /** `parse_metadata` of the binding: a JSON object of strings. */
-function parseMetadata(json: string): [string, string][] {
+export function parseDatumMetadata(json: string): [string, string][] {
   const bad = (why: string) => coreError(ErrorCode.INVALID_ARGUMENT, `datum metadata ${why}`)
   let v: unknown
   try {
@@ -59,9 +59,13 @@ function parseMetadata(json: string): [string, string][] {
   })
 }
 
+/** JSON text of the pairs in their order (what the native binding hands out as `metadataJson`). */
+export function datumMetadataJson(pairs: [string, string][]): string {
+  return `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`
+}
+
 function toNative(d: Slot): NativeDatum {
-  const metadataJson = `{${d.metadata.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`
-  const out: NativeDatum = { id: d.id, content: Buffer.from(d.content), createdAt: d.createdAt, metadataJson }
+  const out: NativeDatum = { id: d.id, content: Buffer.from(d.content), createdAt: d.createdAt, metadataJson: datumMetadataJson(d.metadata) }
   if (d.causalParent !== null) out.causalParent = d.causalParent
   return out
 }
@@ -111,7 +115,7 @@ export class FallbackDgent implements NativeDgent {
   }
 
   put(id: string, content: Uint8Array, createdAt: number, causalParent: string | null, metadataJson: string): void {
-    const metadata = parseMetadata(metadataJson)
+    const metadata = parseDatumMetadata(metadataJson)
     const index = this.open()
     checkId(id, 'datum id')
     const parent = causalParent ?? null

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path'
 import type { NativeDatum, NativeDgent } from '../../native'
+import { datumMetadataJson, parseDatumMetadata } from '../datum'
 import { Reader, StoreKind, storeError } from './format'
 import type { Op, OpRef } from './format'
 import { replay } from './recover'
@@ -37,26 +38,6 @@ function checkDatum(d: Datum): void {
   checkId(d.id, 'datum id')
   if (d.causalParent != null) checkId(d.causalParent, 'causalParent')
   if (!Number.isFinite(d.createdAt)) throw storeError('INVALID_ARGUMENT', 'createdAt must be a finite number of milliseconds')
-}
-
-function parseMetadata(json: string): [string, string][] {
-  const bad = (why: string) => storeError('INVALID_ARGUMENT', `datum metadata ${why}`)
-  let v: unknown
-  try {
-    v = JSON.parse(json)
-  } catch (e) {
-    throw bad(`is not JSON: ${(e as Error).message}`)
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('must be an object')
-  return Object.entries(v).map(([k, x]) => {
-    if (typeof x !== 'string') throw bad(`value of ${JSON.stringify(k)} must be a string`)
-    return [k, x]
-  })
-}
-
-/** JSON text of the pairs in their order (what the native binding hands out as `metadataJson`). */
-function metadataJson(pairs: [string, string][]): string {
-  return `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`
 }
 
 function encode(d: Datum): Buffer {
@@ -102,7 +83,7 @@ function applier(store: NativeDgent): (ops: OpRef[]) => void {
     for (const op of ops) {
       if (op.op === 'put') {
         const d = decode(op.key, op.value)
-        store.put(d.id, d.content, d.createdAt, d.causalParent, metadataJson(d.metadata))
+        store.put(d.id, d.content, d.createdAt, d.causalParent, datumMetadataJson(d.metadata))
       } else if (op.op === 'delete') {
         store.delete(op.key)
       }
@@ -159,12 +140,12 @@ export class PersistentDgent implements NativeDgent {
   /** Checks, appends one record, then applies (an upsert). Acknowledge it after `syncAsync`. */
   put(id: string, content: Uint8Array, createdAt: number, causalParent: string | null, metadata: string): void {
     // The native binding's order: metadata JSON, then CLOSED, then the datum, then read-only.
-    const pairs = parseMetadata(metadata)
+    const pairs = parseDatumMetadata(metadata)
     this.open()
     const d: Datum = { id, content, createdAt, causalParent, metadata: pairs }
     checkDatum(d)
     this.writer().append([{ op: 'put', key: id, value: encode(d) }])
-    this.inner.put(id, content, createdAt, causalParent, metadataJson(d.metadata))
+    this.inner.put(id, content, createdAt, causalParent, datumMetadataJson(d.metadata))
   }
 
   delete(id: string): boolean {
@@ -206,7 +187,7 @@ export class PersistentDgent implements NativeDgent {
         content: n.content,
         createdAt: n.createdAt,
         causalParent: n.causalParent ?? null,
-        metadata: parseMetadata(n.metadataJson),
+        metadata: parseDatumMetadata(n.metadataJson),
       }
       return { op: 'put', key: n.id, value: encode(d) }
     })
