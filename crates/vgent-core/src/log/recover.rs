@@ -54,29 +54,18 @@ impl RecordReader {
     /// Appends up to `n` bytes from the file to `buf`; fewer only at end of file.
     fn fill(&mut self, buf: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
         let start = buf.len();
-        let target = start + n;
-        if buf.capacity() < target {
-            crate::alloc::reserve_exact(buf, target - start);
+        if buf.capacity() - start < n {
+            crate::alloc::reserve_exact(buf, n);
         }
-        // Reads into initialised bytes: zeroing only what the buffer has never held before.
-        buf.resize(target, 0);
-        let mut at = start;
-        while at < target {
-            match self.file.read(&mut buf[at..target]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(got) => at += got,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    buf.truncate(at);
-                    return Err(e);
-                }
-            }
+        // `read_to_end` reads straight into the spare capacity (retrying on EINTR): nothing is
+        // zeroed first, where `resize` + `read` wrote zeros over every refill.
+        let got = (&self.file).take(n as u64).read_to_end(buf);
+        let read = buf.len() - start;
+        self.offset += read as u64;
+        got?;
+        if read < n {
+            self.eof = true;
         }
-        buf.truncate(at);
-        self.offset += (at - start) as u64;
         Ok(())
     }
 
