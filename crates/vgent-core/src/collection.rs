@@ -245,6 +245,12 @@ impl Collection {
         }
     }
 
+    /// A hint that `id` is about to be upserted: starts loading its index bucket, so that replay can
+    /// overlap the cache misses of the next few ids with the work on this one.
+    pub fn prefetch_id(&self, id: &str) {
+        self.slots.prefetch(self.slots.hash(id));
+    }
+
     /// Inserts or replaces one row given as little-endian float32 bytes (the log's encoding), decoded
     /// straight into the row buffer and checked there, as `upsert_batch` checks rows. For log replay:
     /// no intermediate copy of the vectors. On error nothing changes.

@@ -65,6 +65,9 @@ fn min_put_bytes(dim: usize) -> u64 {
     (1 + 4 + 1 + 4 + dim * 4) as u64
 }
 
+/// How many puts ahead replay prefetches the id index (a few cache misses in flight at once).
+const PREFETCH_AHEAD: usize = 8;
+
 fn replayer<'a>(
     dir: &'a Path,
     collection: &'a mut Option<Collection>,
@@ -77,7 +80,14 @@ fn replayer<'a>(
         )
     };
     move |ops| {
-        for op in ops {
+        for (i, op) in ops.iter().enumerate() {
+            // Each new id lands in a random bucket of the id index: ask for the bucket of the id a
+            // few puts ahead, so that its cache miss overlaps with this put's work.
+            if let (Some(OpRef::Put { key, .. }), Some(c)) =
+                (ops.get(i + PREFETCH_AHEAD), &collection)
+            {
+                c.prefetch_id(key);
+            }
             match op {
                 OpRef::Info { value } => {
                     let mut c = parse_info(dir, value, want)?;

@@ -125,7 +125,14 @@ pub fn read_frame(bytes: &[u8]) -> Frame<'_> {
 pub fn decode_ops(payload: &[u8]) -> Result<Vec<OpRef<'_>>> {
     let mut ops = Vec::new();
     let mut r = Reader { b: payload, at: 0 };
-    while r.at < payload.len() {
+    decode_some(&mut r, &mut ops, usize::MAX)?;
+    Ok(ops)
+}
+
+/// Decodes up to `max` ops from `r` onto `ops` (fewer at the end of the payload).
+pub fn decode_some<'a>(r: &mut Reader<'a>, ops: &mut Vec<OpRef<'a>>, max: usize) -> Result<()> {
+    let mut n = 0;
+    while !r.done() && n < max {
         let tag = r.byte()?;
         ops.push(match tag {
             OP_PUT => OpRef::Put {
@@ -136,8 +143,9 @@ pub fn decode_ops(payload: &[u8]) -> Result<Vec<OpRef<'_>>> {
             OP_INFO => OpRef::Info { value: r.bytes()? },
             t => return Err(err(ErrorCode::StoreCorrupt, format!("unknown op tag {t}"))),
         });
+        n += 1;
     }
-    Ok(ops)
+    Ok(())
 }
 
 #[derive(Debug, PartialEq, Eq)]

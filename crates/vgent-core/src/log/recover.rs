@@ -1,7 +1,7 @@
 //! Reading a log back: verify every record, keep a torn tail out, refuse silent corruption.
 use super::format::{
-    decode_ops, parse_header, read_frame, Frame, OpRef, StoreKind, FRAME_LEN, HEADER_LEN,
-    MAX_RECORD,
+    decode_ops, decode_some, parse_header, read_frame, Frame, OpRef, Reader, StoreKind, FRAME_LEN,
+    HEADER_LEN, MAX_RECORD,
 };
 use crate::error::{err, ErrorCode, Result};
 use std::fs::File;
@@ -54,29 +54,18 @@ impl RecordReader {
     /// Appends up to `n` bytes from the file to `buf`; fewer only at end of file.
     fn fill(&mut self, buf: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
         let start = buf.len();
-        let target = start + n;
-        if buf.capacity() < target {
-            crate::alloc::reserve_exact(buf, target - start);
+        if buf.capacity() - start < n {
+            crate::alloc::reserve_exact(buf, n);
         }
-        // Reads into initialised bytes: zeroing only what the buffer has never held before.
-        buf.resize(target, 0);
-        let mut at = start;
-        while at < target {
-            match self.file.read(&mut buf[at..target]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(got) => at += got,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    buf.truncate(at);
-                    return Err(e);
-                }
-            }
+        // `read_to_end` reads straight into the spare capacity (retrying on EINTR): nothing is
+        // zeroed first, where `resize` + `read` wrote zeros over every refill.
+        let got = (&self.file).take(n as u64).read_to_end(buf);
+        let read = buf.len() - start;
+        self.offset += read as u64;
+        got?;
+        if read < n {
+            self.eof = true;
         }
-        buf.truncate(at);
-        self.offset += (at - start) as u64;
         Ok(())
     }
 
@@ -206,8 +195,15 @@ impl RecordReader {
     }
 }
 
-/// Calls `visit` with the ops of every record in `chunk`, in order. The reader verified them, so
-/// only the lengths are read here.
+/// Ops handed to `visit` per call. A record can hold tens of thousands of ops and tens of MB: decoding
+/// all of them before applying any would read every op from memory twice (once to decode, once to
+/// apply); a few hundred at a time are still in cache when they are applied.
+const OPS_PER_VISIT: usize = 256;
+
+/// Calls `visit` with the ops of every record in `chunk`, in order, at most `OPS_PER_VISIT` at a time
+/// (a record's ops may come in several calls; an empty record gives one call with none). The reader
+/// verified the records, so only the lengths are read here. A malformed record may have some of its
+/// ops visited before the error is found; replay then fails as a whole.
 fn apply(
     chunk: &Chunk,
     name: &str,
@@ -215,22 +211,33 @@ fn apply(
     visit: &mut impl FnMut(&[OpRef]) -> Result<()>,
 ) -> Result<()> {
     let mut at = 0;
+    let mut ops = Vec::with_capacity(OPS_PER_VISIT);
     while at < chunk.buf.len() {
         let b = &chunk.buf[at..];
         let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        let payload = &b[FRAME_LEN..FRAME_LEN + len];
-        let ops = decode_ops(payload).map_err(|e| {
-            let offset = *base + at as u64;
-            err(e.code, format!("{name} at offset {offset}: {}", e.message))
-        })?;
-        visit(&ops)?;
+        let mut r = Reader {
+            b: &b[FRAME_LEN..FRAME_LEN + len],
+            at: 0,
+        };
+        loop {
+            ops.clear();
+            decode_some(&mut r, &mut ops, OPS_PER_VISIT).map_err(|e| {
+                let offset = *base + at as u64;
+                err(e.code, format!("{name} at offset {offset}: {}", e.message))
+            })?;
+            visit(&ops)?;
+            if r.done() {
+                break;
+            }
+        }
         at += FRAME_LEN + len;
     }
     *base += at as u64;
     Ok(())
 }
 
-/// Reads `path` and calls `visit` with the ops of each verified record, in order. The file is
+/// Reads `path` and calls `visit` with the ops of each verified record, in order (a big record's ops
+/// in several calls, see `apply`). The file is
 /// streamed through a few reused buffers by a reader thread (read + checksum) while this thread
 /// decodes and applies; without a thread, both happen here in turn.
 /// The page size a torn write is assumed to be made of.
