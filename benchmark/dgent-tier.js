@@ -13,6 +13,8 @@
  */
 'use strict'
 
+const { mulberry32: rng } = require('./seeded')
+
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -34,16 +36,6 @@ const OPENS = env('OPENS', 3)
 const QUERIES = env('QUERIES', 200)
 const root = process.env.DIR || fs.mkdtempSync(path.join(os.tmpdir(), 'vgent-dgent-bench-'))
 
-function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 function randomRows(n, seed) {
   const r = rng(seed)
   const v = new Float32Array(n * DIM)

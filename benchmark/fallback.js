@@ -12,6 +12,7 @@
 
 const { FallbackCollection } = require('../dist/fallback/collection.js')
 const binding = require('../index.js')
+const { mulberry32 } = require('./seeded')
 
 const env = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt)
 const N = env('N', 100_000)
@@ -21,18 +22,7 @@ const QUERIES = env('QUERIES', 40)
 const BATCH = env('BATCH', 64)
 const SEED = env('SEED', 7)
 
-/** mulberry32: a small seeded generator, so both cores see identical data. */
-function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const rand = rng(SEED)
+const rand = mulberry32(SEED)
 const rows = new Float32Array(N * DIM).map(() => rand() * 2 - 1)
 const ids = Array.from({ length: N }, (_, i) => `doc-${i}`)
 const queries = new Float32Array(Math.max(QUERIES, BATCH) * DIM).map(() => rand() * 2 - 1)

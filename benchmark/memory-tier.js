@@ -22,6 +22,8 @@
  */
 'use strict'
 
+const { mulberry32 } = require('./seeded')
+
 const assert = require('node:assert/strict')
 const os = require('node:os')
 const fs = require('node:fs')
@@ -73,17 +75,6 @@ const now = () => process.hrtime.bigint()
 const ms = (t0, t1) => Number(t1 - t0) / 1e6
 const rss = () => process.memoryUsage.rss()
 const MB = (b) => b / 1e6
-
-function mulberry32(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Fills `out` with standard normals (Box–Muller) from a seeded generator. */
 function fillGaussian(out, rand) {

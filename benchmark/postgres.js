@@ -17,6 +17,8 @@
  */
 'use strict'
 
+const { mulberry32 } = require('./seeded')
+
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -45,17 +47,6 @@ const K = env('K', 10)
 const QUERIES = env('QUERIES', 300)
 const CHUNK = env('CHUNK', 10_000)
 const SEED = env('SEED', 42)
-
-function mulberry32(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Clustered data (100 centres + noise): closer to real embeddings than uniform noise. */
 function makeData(rand) {
