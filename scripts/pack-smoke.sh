@@ -85,6 +85,8 @@ cd "$app"
 quiet consumer npm install --offline --no-package-lock "$main_tgz" "$platform_tgz" >/dev/null
 [ -f "node_modules/vgent-$host/vgent.$host.node" ] || { echo "pack-smoke: the platform package was not installed" >&2; exit 1; }
 cp "$smoke"/* .
+# The same consumer once more as an ES module (.mts), for node16/nodenext resolution.
+cp types.ts types.mts
 
 echo "== pack-smoke: the README example, require, import"
 consumer node readme-example.cjs native

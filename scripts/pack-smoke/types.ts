@@ -1,4 +1,5 @@
-// Type-checked with tsc --strict --noEmit against the installed package (never run).
+// Type-checked with tsc --strict --noEmit against the installed package (never run); also copied to
+// types.mts, so that it is checked as an ES module under node16/nodenext too.
 import { createVgent, nativeInfo, MemoryVectorBackend, VgentError, ErrorCode, DistanceMetric } from 'vgent'
 import type { NativeInfo, SearchResult, VgentProtocol, Metadata } from 'vgent'
 import type { OpenAIClientLike, OpenAIEmbedderOptions, PgPoolLike, PostgresBackendOptions, QdrantBackendOptions, QdrantClientLike } from 'vgent'
