@@ -415,3 +415,47 @@ test('without any helper the TypeScript writer opens unlocked and warns once (th
   t.regex(stderr(), /warning VGENT_NO_LOCK/)
   n.close()
 })
+
+test.serial('the async opens keep the event loop turning while a big log replays', async (t) => {
+  const { persistentFallback } = require('../dist/fallback/persistent.js')
+  const fb = persistentFallback()
+  const dir = freshDir()
+  // 300 000 vectors of dimension 16, one record per 1 000: replaying takes several hundred ms.
+  const dim = 16
+  const w = ts.open(dir, dim, 'cosine')
+  const batch = 1000
+  const v = new Float32Array(batch * dim).map((_, i) => Math.sin(i) + 1.5)
+  for (let b = 0; b < 300; b++) w.upsert(Array.from({ length: batch }, (_, i) => `v${b * batch + i}`), v, null)
+  w.close()
+
+  /** Resolves `open()` while a 5 ms timer runs; returns the open's duration and the longest timer gap. */
+  async function measured(open) {
+    let last = performance.now()
+    let maxGap = 0
+    const timer = setInterval(() => {
+      const now = performance.now()
+      maxGap = Math.max(maxGap, now - last)
+      last = now
+    }, 5)
+    const start = performance.now()
+    try {
+      const store = await open()
+      const total = performance.now() - start
+      maxGap = Math.max(maxGap, performance.now() - last)
+      return { store, total, maxGap }
+    } finally {
+      clearInterval(timer)
+    }
+  }
+  for (const [what, open] of [
+    ['openPersistentAsync', () => fb.openPersistentAsync(dir, dim, 'cosine', false, false)],
+    ['openPersistentAsync read-only', () => fb.openPersistentAsync(dir, dim, 'cosine', false, true)],
+  ]) {
+    const { store, total, maxGap } = await measured(open)
+    t.log(`${what}: open ${total.toFixed(0)} ms, longest event-loop gap ${maxGap.toFixed(1)} ms`)
+    t.is(store.count(), 300 * batch)
+    store.close()
+    t.true(total > 300, `${what}: the store is too small to tell (open took ${total.toFixed(0)} ms)`)
+    t.true(maxGap < 100, `${what}: the event loop stood still for ${maxGap.toFixed(0)} ms of a ${total.toFixed(0)} ms open`)
+  }
+})

@@ -8,8 +8,10 @@
 import type { NativeCollection, NativeHit } from '../../native'
 import { StoreKind, storeError } from './format'
 import type { Op, OpRef } from './format'
-import { replay } from './recover'
+import { replaySteps } from './recover'
 import type { ReplayReport } from './recover'
+import { runSync } from './steps'
+import type { Steps } from './steps'
 import { LOG_FILE, LogWriter } from './writer'
 import * as path from 'node:path'
 
@@ -153,10 +155,15 @@ export class PersistentCollection implements NativeCollection {
 
   /** Opens (creating if needed) the vector store in `dir` for writing, taking its lock. */
   static open(dir: string, dimension: number, metric: string, fsync: boolean, make: CollectionFactory): PersistentCollection {
+    return runSync(PersistentCollection.openSteps(dir, dimension, metric, fsync, make))
+  }
+
+  /** `open` in steps, for `runAsync` (./steps). */
+  static *openSteps(dir: string, dimension: number, metric: string, fsync: boolean, make: CollectionFactory): Steps<PersistentCollection> {
     // An unknown metric or a bad dimension fails here, before anything is created.
     make(dimension, metric).close()
     const r = new Replayer(dir, { dimension, metric }, make)
-    const { writer, report } = LogWriter.open(dir, StoreKind.Vector, fsync, r.visit)
+    const { writer, report } = yield* LogWriter.openSteps(dir, StoreKind.Vector, fsync, r.visit)
     try {
       let inner = r.collection
       if (!inner) {
@@ -173,9 +180,14 @@ export class PersistentCollection implements NativeCollection {
 
   /** A read-only snapshot of the store in `dir`, without its lock: safe beside a live writer. */
   static openReadOnly(dir: string, dimension: number, metric: string, make: CollectionFactory): PersistentCollection {
+    return runSync(PersistentCollection.openReadOnlySteps(dir, dimension, metric, make))
+  }
+
+  /** `openReadOnly` in steps, for `runAsync` (./steps). */
+  static *openReadOnlySteps(dir: string, dimension: number, metric: string, make: CollectionFactory): Steps<PersistentCollection> {
     make(dimension, metric).close()
     const r = new Replayer(dir, null, make)
-    const report = replay(path.join(dir, LOG_FILE), StoreKind.Vector, r.visit)
+    const report = yield* replaySteps(path.join(dir, LOG_FILE), StoreKind.Vector, r.visit)
     if (!r.collection || !r.info) throw storeError('STORE_CORRUPT', `${dir}: no store info`)
     if (r.info.dimension !== dimension || r.info.metric !== metric) {
       r.collection.close()

@@ -9,7 +9,9 @@ import type { NativeDatum, NativeDgent } from '../../native'
 import { datumMetadataJson, parseDatumMetadata } from '../datum'
 import { Reader, StoreKind, storeError } from './format'
 import type { Op, OpRef } from './format'
-import { replay } from './recover'
+import { replaySteps } from './recover'
+import { runSync } from './steps'
+import type { Steps } from './steps'
 import { LOG_FILE, LogWriter } from './writer'
 
 /** Makes the in-memory datum store a log replays into. */
@@ -105,9 +107,14 @@ export class PersistentDgent implements NativeDgent {
 
   /** Opens (creating if needed) the datum store in `dir` for writing, replaying its log. */
   static open(dir: string, fsync: boolean, make: DgentFactory): PersistentDgent {
+    return runSync(PersistentDgent.openSteps(dir, fsync, make))
+  }
+
+  /** `open` in steps, for `runAsync` (./steps). */
+  static *openSteps(dir: string, fsync: boolean, make: DgentFactory): Steps<PersistentDgent> {
     const inner = make()
     try {
-      const { writer } = LogWriter.open(dir, StoreKind.Datum, fsync, applier(inner))
+      const { writer } = yield* LogWriter.openSteps(dir, StoreKind.Datum, fsync, applier(inner))
       return new PersistentDgent(inner, writer)
     } catch (e) {
       inner.close()
@@ -117,9 +124,14 @@ export class PersistentDgent implements NativeDgent {
 
   /** A snapshot of the store in `dir` without taking its lock: safe beside a live writer. */
   static openReadOnly(dir: string, make: DgentFactory): PersistentDgent {
+    return runSync(PersistentDgent.openReadOnlySteps(dir, make))
+  }
+
+  /** `openReadOnly` in steps, for `runAsync` (./steps). */
+  static *openReadOnlySteps(dir: string, make: DgentFactory): Steps<PersistentDgent> {
     const inner = make()
     try {
-      replay(path.join(dir, LOG_FILE), StoreKind.Datum, applier(inner))
+      yield* replaySteps(path.join(dir, LOG_FILE), StoreKind.Datum, applier(inner))
       return new PersistentDgent(inner, null)
     } catch (e) {
       inner.close()

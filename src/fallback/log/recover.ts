@@ -7,6 +7,7 @@
 import * as fs from 'node:fs'
 import { FRAME_LEN, HEADER_LEN, MAX_RECORD, decodeOps, kindName, parseHeader, readFrame, storeError } from './format'
 import type { OpRef, StoreKind } from './format'
+import type { Steps } from './steps'
 
 export interface ReplayReport {
   records: number
@@ -18,6 +19,9 @@ export interface ReplayReport {
 
 /** How much of the log one refill reads (more when a record is bigger). */
 const CHUNK = 8 << 20
+/** How much replayed log (or how many records) between two yields of `replaySteps`. */
+const YIELD_BYTES = 256 << 10
+const YIELD_RECORDS = 1024
 /** The page size a torn write is assumed to be made of. */
 const PAGE = 4096
 
@@ -107,8 +111,11 @@ function fileSize(fd: number, name: string): number {
   }
 }
 
-/** Reads the log at `path` and calls `visit` with the ops of each verified record, in order. */
-export function replay(path: string, kind: StoreKind, visit: (ops: OpRef[]) => void): ReplayReport {
+/**
+ * Reads the log at `path` and calls `visit` with the ops of each verified record, in order, yielding
+ * after every 256 KiB (or 1024 records) replayed: drive it with `runSync` or `runAsync` (./steps).
+ */
+export function* replaySteps(path: string, kind: StoreKind, visit: (ops: OpRef[]) => void): Steps<ReplayReport> {
   const name = path
   let fd: number
   try {
@@ -128,7 +135,14 @@ export function replay(path: string, kind: StoreKind, visit: (ops: OpRef[]) => v
     if (found !== kind) throw storeError('STORE_MISMATCH', `${name} holds a ${kindName(found)} store, not a ${kindName(kind)} store`)
     const w = new Window(fd, name)
     let records = 0
+    let sinceYield = 0
+    let recordsSinceYield = 0
     for (;;) {
+      if (sinceYield >= YIELD_BYTES || recordsSinceYield >= YIELD_RECORDS) {
+        sinceYield = 0
+        recordsSinceYield = 0
+        yield
+      }
       w.ensure(FRAME_LEN)
       if (w.buf.length - w.at >= FRAME_LEN) {
         const len = w.buf.readUInt32LE(w.at)
@@ -154,6 +168,8 @@ export function replay(path: string, kind: StoreKind, visit: (ops: OpRef[]) => v
       }
       visit(ops)
       records++
+      recordsSinceYield++
+      sinceYield += frame.total
       w.at += frame.total
     }
   } finally {
@@ -174,13 +190,21 @@ export interface RepairReport {
   droppedBytes: number
 }
 
-/** Scans a whole log and returns the verified records' frames (views into `bytes`) and what was dropped. */
-export function salvage(bytes: Buffer): { frames: Buffer[]; report: RepairReport } {
+/**
+ * Scans a whole log and returns the verified records' frames (views into `bytes`) and what was
+ * dropped, yielding after every 256 KiB scanned (drive it with `runSync` or `runAsync`).
+ */
+export function* salvageSteps(bytes: Buffer): Steps<{ frames: Buffer[]; report: RepairReport }> {
   const frames: Buffer[] = []
   const report: RepairReport = { keptRecords: 0, droppedRegions: 0, droppedBytes: 0 }
   let at = Math.min(HEADER_LEN, bytes.length)
   let inDamage = false
+  let nextYield = at + YIELD_BYTES
   while (at < bytes.length) {
+    if (at >= nextYield) {
+      nextYield = at + YIELD_BYTES
+      yield
+    }
     const f = readFrame(bytes, at)
     if (f.kind === 'ok' && decodes(bytes, at, f.total)) {
       frames.push(bytes.subarray(at, at + f.total))

@@ -9,8 +9,9 @@ import { HEADER_LEN, encodeRecords, header, storeError } from './format'
 import type { Op, OpRef, StoreKind } from './format'
 import { LOCK_FILE, tryLock } from './lock'
 import type { StoreLock } from './lock'
-import { ioError, replay } from './recover'
+import { ioError, replaySteps } from './recover'
 import type { ReplayReport } from './recover'
+import type { Steps } from './steps'
 
 export const LOG_FILE = 'data.log'
 export const COMPACT_FILE = 'data.log.compact'
@@ -80,8 +81,11 @@ export class LogWriter {
     this.len = len
   }
 
-  /** Opens (or creates) the log in `dir` for writing, replaying it through `visit` first. */
-  static open(dir: string, kind: StoreKind, fsync: boolean, visit: (ops: OpRef[]) => void): { writer: LogWriter; report: ReplayReport } {
+  /**
+   * Opens (or creates) the log in `dir` for writing, replaying it through `visit` first. The lock is
+   * taken in the first step, before any replay.
+   */
+  static *openSteps(dir: string, kind: StoreKind, fsync: boolean, visit: (ops: OpRef[]) => void): Steps<{ writer: LogWriter; report: ReplayReport }> {
     try {
       fs.mkdirSync(dir, { recursive: true })
     } catch (e) {
@@ -99,7 +103,7 @@ export class LogWriter {
         writeNewLog(file, kind, new Uint8Array(0))
         syncDir(dir)
       }
-      const report = replay(file, kind, visit)
+      const report = yield* replaySteps(file, kind, visit)
       let fd: number
       try {
         fd = fs.openSync(file, 'r+')
