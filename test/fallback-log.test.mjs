@@ -456,6 +456,8 @@ test.serial('the async opens keep the event loop turning while a big log replays
     t.is(store.count(), 300 * batch)
     store.close()
     t.true(total > 300, `${what}: the store is too small to tell (open took ${total.toFixed(0)} ms)`)
-    t.true(maxGap < 100, `${what}: the event loop stood still for ${maxGap.toFixed(0)} ms of a ${total.toFixed(0)} ms open`)
+    // Relative to the open (a blocking open stands still for all of it), so that a loaded CI machine,
+    // which stretches both, does not fail it; the lock helper alone is a ~80 ms step.
+    t.true(maxGap < Math.max(100, total / 4), `${what}: the event loop stood still for ${maxGap.toFixed(0)} ms of a ${total.toFixed(0)} ms open`)
   }
 })
