@@ -123,6 +123,14 @@ interface Search {
   filter: FilterNode | undefined
 }
 
+/** A batch `FallbackCollection.check` accepted: metadata parsed (`undefined` = none), ‖row‖² per row. */
+export interface CheckedBatch {
+  ids: string[]
+  vectors: Float32Array
+  metadata: (Metadata | undefined)[]
+  sq: Float64Array
+}
+
 export class FallbackCollection implements NativeCollection {
   private readonly dim: number
   private readonly metric: Metric
@@ -169,18 +177,30 @@ export class FallbackCollection implements NativeCollection {
     return sq
   }
 
+  /**
+   * Checks a batch as `upsert` does and keeps what the check computed, for `applyChecked`: a log-backed
+   * store appends the batch in between, without checking or parsing it twice.
+   */
+  check(ids: string[], vectors: Float32Array, metadataJson?: string | null): CheckedBatch {
+    const metadata = parseMetadataJson(metadataJson, ids.length)
+    const sq = this.validateBatch(this.open(), ids, vectors)
+    return { ids, vectors, metadata, sq }
+  }
+
+  /** Applies a batch `check` accepted, before any other write to this collection. */
+  applyChecked(b: CheckedBatch): void {
+    const rows = this.open()
+    rows.reserve(b.ids.length)
+    for (let i = 0; i < b.ids.length; i++) rows.put(b.ids[i], b.vectors, i, b.sq[i], b.metadata[i])
+    rows.version++
+  }
+
   validate(ids: string[], vectors: Float32Array, metadataJson?: string | null): void {
-    parseMetadataJson(metadataJson, ids.length)
-    this.validateBatch(this.open(), ids, vectors)
+    this.check(ids, vectors, metadataJson)
   }
 
   upsert(ids: string[], vectors: Float32Array, metadataJson?: string | null): void {
-    const md = parseMetadataJson(metadataJson, ids.length)
-    const rows = this.open()
-    const sq = this.validateBatch(rows, ids, vectors)
-    rows.reserve(ids.length)
-    for (let i = 0; i < ids.length; i++) rows.put(ids[i], vectors, i, sq[i], md[i])
-    rows.version++
+    this.applyChecked(this.check(ids, vectors, metadataJson))
   }
 
   /** `upsert` after one turn of the event loop (where the native core hops to the thread pool). */

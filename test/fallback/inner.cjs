@@ -1,18 +1,11 @@
-// The in-memory stores the TypeScript log replays into in test/fallback-log.test.mjs: the fallback
-// core's own, or the native in-memory classes until the fallback's are built.
+// The in-memory stores the TypeScript log replays into in test/fallback-log.test.mjs.
 'use strict'
 const path = require('node:path')
 const dist = path.join(__dirname, '..', '..', 'dist', 'fallback')
-let collection, dgent
-try {
-  collection = require(path.join(dist, 'collection.js')).FallbackCollection
-  dgent = require(path.join(dist, 'datum.js')).FallbackDgent
-} catch {
-  const rust = require('../../index.js')
-  collection = rust.NativeCollection
-  dgent = rust.NativeDgent
-}
+const { FallbackCollection } = require(path.join(dist, 'collection.js'))
+const { FallbackDgent } = require(path.join(dist, 'datum.js'))
+
 module.exports = {
-  innerCollection: (dimension, metric) => new collection(dimension, metric),
-  innerDgent: () => new dgent(),
+  innerCollection: (dimension, metric) => new FallbackCollection(dimension, metric),
+  innerDgent: () => new FallbackDgent(),
 }

@@ -6,6 +6,8 @@
  * entry's metadata JSON (nothing when it has none).
  */
 import type { NativeCollection, NativeHit } from '../../native'
+import type { FallbackCollection } from '../collection'
+import { metadataToJson } from '../metadata'
 import { StoreKind, storeError } from './format'
 import type { Op, OpRef } from './format'
 import { replaySteps } from './recover'
@@ -15,8 +17,8 @@ import type { Steps } from './steps'
 import { LOG_FILE, LogWriter } from './writer'
 import * as path from 'node:path'
 
-/** Makes the in-memory collection a store replays into (the fallback's, or any `NativeCollection`). */
-export type CollectionFactory = (dimension: number, metric: string) => NativeCollection
+/** Makes the in-memory collection a store replays into. */
+export type CollectionFactory = (dimension: number, metric: string) => FallbackCollection
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -74,7 +76,7 @@ function mismatch(dir: string, have: StoreInfo, want: StoreInfo): Error {
 
 /** Replays records into a collection made by `make` when the store info arrives. */
 class Replayer {
-  collection: NativeCollection | undefined
+  collection: FallbackCollection | undefined
   info: StoreInfo | undefined
   private ids: string[] = []
   private rows: Uint8Array[] = []
@@ -145,7 +147,7 @@ export class PersistentCollection implements NativeCollection {
   private closed = false
 
   private constructor(
-    private readonly inner: NativeCollection,
+    private readonly inner: FallbackCollection,
     /** `null` for a read-only snapshot. */
     private readonly log: LogWriter | null,
     private readonly dimension: number,
@@ -196,7 +198,7 @@ export class PersistentCollection implements NativeCollection {
     return new PersistentCollection(r.collection, null, dimension, metric, report)
   }
 
-  private open(): NativeCollection {
+  private open(): FallbackCollection {
     if (this.closed) throw closedError()
     return this.inner
   }
@@ -207,16 +209,17 @@ export class PersistentCollection implements NativeCollection {
     return this.log
   }
 
+  /** Checked once, appended, then applied: a batch is in the log before the store shows it. */
   upsert(ids: string[], vectors: Float32Array, metadataJson?: string | null): void {
     const log = this.writer()
-    this.inner.validate(ids, vectors, metadataJson)
-    const md = metadataJson == null ? null : (JSON.parse(metadataJson) as unknown[])
-    const ops: Op[] = ids.map((key, i) => {
-      const m = md?.[i]
-      return { op: 'put', key, value: encodeValue(vectors, i, this.dimension, m == null ? null : JSON.stringify(m)) }
-    })
+    const batch = this.inner.check(ids, vectors, metadataJson)
+    const ops: Op[] = ids.map((key, i) => ({
+      op: 'put',
+      key,
+      value: encodeValue(vectors, i, this.dimension, metadataToJson(batch.metadata[i]) ?? null),
+    }))
     log.append(ops)
-    this.inner.upsert(ids, vectors, metadataJson)
+    this.inner.applyChecked(batch)
   }
 
   async upsertAsync(ids: string[], vectors: Float32Array, metadataJson?: string | null): Promise<void> {
