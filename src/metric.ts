@@ -14,8 +14,31 @@ export function checkMetric(metric: unknown): DistanceMetric {
 }
 
 /**
+ * Similarity and distance from a ranking key (cos θ, a·b, −‖a−b‖², −‖a−b‖₁): the protocol's one
+ * definition of the two scores (`Metric::key_to_scores` in the native core).
+ */
+export function scoresFromKey(metric: DistanceMetric, key: number): { similarity: number; distance: number } {
+  switch (metric) {
+    case 'cosine': {
+      const cos = Math.min(1, Math.max(-1, key))
+      return { similarity: cos, distance: 1 - cos }
+    }
+    case 'dot_product':
+      return { similarity: key, distance: -key }
+    case 'euclidean': {
+      const d = Math.sqrt(Math.max(-key, 0))
+      return { similarity: 1 / (1 + d), distance: d }
+    }
+    case 'manhattan': {
+      const d = Math.max(-key, 0)
+      return { similarity: 1 / (1 + d), distance: d }
+    }
+  }
+}
+
+/**
  * Similarity and distance of one pair, in float64, by the protocol's definitions. Used for single
- * pairs (`Embedding.similarity`); stores compute in the native core.
+ * pairs (`Embedding.similarity`); stores compute in their core.
  */
 export function pairScores(a: ArrayLike<number>, b: ArrayLike<number>, metric: DistanceMetric): { similarity: number; distance: number } {
   let dot = 0
@@ -33,20 +56,16 @@ export function pairScores(a: ArrayLike<number>, b: ArrayLike<number>, metric: D
     l1 += Math.abs(x - y)
   }
   switch (metric) {
-    case 'cosine': {
+    case 'cosine':
       if (na === 0 || nb === 0) {
         throw new VgentError(ErrorCode.INVALID_VECTOR, 'cosine is undefined for a zero vector')
       }
-      const cos = Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb)))
-      return { similarity: cos, distance: 1 - cos }
-    }
+      return scoresFromKey(metric, dot / Math.sqrt(na * nb))
     case 'dot_product':
-      return { similarity: dot, distance: -dot }
-    case 'euclidean': {
-      const d = Math.sqrt(l2)
-      return { similarity: 1 / (1 + d), distance: d }
-    }
+      return scoresFromKey(metric, dot)
+    case 'euclidean':
+      return scoresFromKey(metric, -l2)
     case 'manhattan':
-      return { similarity: 1 / (1 + l1), distance: l1 }
+      return scoresFromKey(metric, -l1)
   }
 }

@@ -14,7 +14,8 @@ import type { Metadata } from '../types'
 import { coreError, quote } from './error'
 import { matches, parseFilter } from './filter'
 import { parseMetadataJson, metadataToJson } from './metadata'
-import { checkVector, inverseNorm, keyToScores, needsFloat32Kernel, parseMetric, rowKey, type Metric } from './metrics'
+import { scoresFromKey } from '../metric'
+import { checkVector, inverseNorm, needsFloat32Kernel, parseMetric, rowKey, type Metric } from './metrics'
 import { TopK } from './topk'
 
 /** Ids are limited in UTF-8 bytes so that every tier can store them as keys. */
@@ -301,7 +302,7 @@ export class FallbackCollection implements NativeCollection {
   private finish(rows: Rows, top: TopK, threshold: number | undefined): NativeHit[] {
     const hits: NativeHit[] = []
     for (const c of top.sorted()) {
-      const { similarity, distance } = keyToScores(this.metric, c.key)
+      const { similarity, distance } = scoresFromKey(this.metric, c.key)
       if (threshold !== undefined && !(similarity >= threshold)) continue
       const metadata = metadataToJson(rows.metadata[c.slot])
       const id = rows.ids[c.slot]

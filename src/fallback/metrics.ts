@@ -1,7 +1,7 @@
 /**
  * The four metrics, mirroring crates/vgent-core/src/metric.rs and simd/: a scan ranks rows by a
  * *key* that is monotone in similarity (cos θ, a·b, −‖a−b‖², −‖a−b‖₁), and only kept keys are turned
- * into (similarity, distance). Sums accumulate in float64; each key is then rounded to float32, as
+ * into (similarity, distance) by `scoresFromKey` (../metric). Sums accumulate in float64; each key is then rounded to float32, as
  * the native key is a float32: the same overflow (a dot product or distance too big for float32
  * becomes ±Infinity) and the same tie granularity. Where float32 sums could overflow part-way (huge
  * vectors, told by Cauchy–Schwarz from the norms), dot products run the portable float32 kernel
@@ -135,26 +135,6 @@ export function rowKey(
       }
       if (i < dim) a0 += Math.abs(q[i] - data[base + i])
       return -Math.fround(a0 + a1)
-    }
-  }
-}
-
-/** `Metric::key_to_scores`: a kept key as (similarity, distance). */
-export function keyToScores(metric: Metric, key: number): { similarity: number; distance: number } {
-  switch (metric) {
-    case 'cosine': {
-      const cos = Math.min(1, Math.max(-1, key))
-      return { similarity: cos, distance: 1 - cos }
-    }
-    case 'dot_product':
-      return { similarity: key, distance: -key }
-    case 'euclidean': {
-      const d = Math.sqrt(Math.max(-key, 0))
-      return { similarity: 1 / (1 + d), distance: d }
-    }
-    case 'manhattan': {
-      const d = Math.max(-key, 0)
-      return { similarity: 1 / (1 + d), distance: d }
     }
   }
 }
