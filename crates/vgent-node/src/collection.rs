@@ -90,10 +90,8 @@ impl NativeCollection {
     /// Makes every write appended so far durable (fsync on the pool; concurrent calls share one).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn sync_async(&self) -> AsyncTask<SyncTask> {
-        {
-            let shared = self.shared.clone();
-            AsyncTask::new(SyncTask::new(move || shared.log()))
-        }
+        let shared = self.shared.clone();
+        AsyncTask::new(SyncTask::new(move || shared.log()))
     }
 
     /// Rewrites a persistent store's log as its live entries only.
