@@ -1,14 +1,19 @@
-//! The in-memory collection: one contiguous float32 buffer, an id→slot map, O(1) swap-remove, and an
-//! exact scan with top-k selection and filters evaluated during the scan.
+//! The in-memory collection: float32 rows in slot order (owned, or mapped from a store's log), an
+//! id→slot map, O(1) swap-remove, and an exact scan with top-k selection and filters evaluated during
+//! the scan.
 use crate::error::{err, ErrorCode, Result};
 use crate::filter::Filter;
 use crate::metadata::Metadata;
 use crate::metric::Metric;
 use crate::simd::Kernels;
 use crate::topk::TopK;
+use rows::Rows;
 use slot_index::SlotIndex;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+pub use rows::FileMap;
+
+mod rows;
 mod slot_index;
 
 /// Ids are limited in bytes (UTF-8) so that every tier can store them as keys.
@@ -39,7 +44,7 @@ pub struct Collection {
     dim: usize,
     metric: Metric,
     kernels: &'static Kernels,
-    data: Vec<f32>,
+    rows: Rows,
     /// 1/‖row‖ per slot, used by cosine only.
     inv_norms: Vec<f32>,
     /// The id of each slot; `slots` indexes them without a second copy.
@@ -76,7 +81,7 @@ impl Collection {
             dim,
             metric,
             kernels: Kernels::active(),
-            data: Vec::new(),
+            rows: Rows::new(dim),
             inv_norms: Vec::new(),
             ids: Vec::new(),
             slots: SlotIndex::new(),
@@ -106,35 +111,7 @@ impl Collection {
 
     /// Checks one vector: its length, finiteness, and (under cosine) a usable norm. Returns 1/‖v‖.
     pub fn check_vector(&self, v: &[f32], what: &str) -> Result<f32> {
-        if v.len() != self.dim {
-            return Err(err(
-                ErrorCode::DimensionMismatch,
-                format!(
-                    "{what} has dimension {}, the store holds dimension {}",
-                    v.len(),
-                    self.dim
-                ),
-            ));
-        }
-        // One SIMD pass: a NaN or infinity anywhere makes Σx² non-finite (x² ≥ 0, so nothing cancels),
-        // so the element scan runs only when the sum is not finite (a bad value or a float32 overflow).
-        let sq = self.kernels.dot(v, v);
-        if !sq.is_finite() {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(err(
-                    ErrorCode::InvalidVector,
-                    format!("{what} has a non-finite value ({}) at index {i}", v[i]),
-                ));
-            }
-        }
-        let inv = inverse_norm(sq, v);
-        if self.metric == Metric::Cosine && !(inv.is_finite() && inv > 0.0) {
-            return Err(err(
-                ErrorCode::InvalidVector,
-                format!("{what} is a zero vector (or too small to normalise in float32): cosine is undefined"),
-            ));
-        }
-        Ok(inv)
+        check_row(self.kernels, self.metric, self.dim, v, what)
     }
 
     /// Inserts or replaces many rows. Everything is validated before anything changes, so a bad entry
@@ -221,23 +198,20 @@ impl Collection {
 
     /// Room for `additional` more rows without moving anything. The row buffer goes on huge pages.
     pub fn reserve_rows(&mut self, additional: usize) {
-        crate::alloc::reserve(&mut self.data, additional.saturating_mul(self.dim));
-        self.inv_norms.reserve(additional);
-        self.ids.reserve(additional);
-        self.metadata.reserve(additional);
-        self.slots.reserve(&self.ids, additional);
+        self.rows.reserve(additional);
+        self.reserve_index(additional);
     }
 
     fn put_row(&mut self, id: &str, row: &[f32], inv_norm: f32, md: Option<Box<Metadata>>) {
         let h = self.slots.hash(id);
         if let Some(slot) = self.slots.get_hashed(&self.ids, id, h) {
             let s = slot as usize;
-            self.data[s * self.dim..(s + 1) * self.dim].copy_from_slice(row);
+            self.rows.row_mut(s).copy_from_slice(row);
             self.inv_norms[s] = inv_norm;
             self.metadata[s] = md;
         } else {
             let slot = self.ids.len() as u32;
-            self.data.extend_from_slice(row);
+            self.rows.push(row);
             self.inv_norms.push(inv_norm);
             self.ids.push(id.into());
             self.slots.insert_new(&self.ids, h, slot);
@@ -275,7 +249,7 @@ impl Collection {
             crate::codec::decode_f32_le_into(row_le, &mut row);
             let inv = self.check_vector(&row, "vector").map_err(label)?;
             let s = slot as usize;
-            self.data[s * self.dim..(s + 1) * self.dim].copy_from_slice(&row);
+            self.rows.row_mut(s).copy_from_slice(&row);
             self.inv_norms[s] = inv;
             self.metadata[s] = md;
             return Ok(());
@@ -286,13 +260,12 @@ impl Collection {
                 "a collection holds at most 2^32-1 vectors",
             ));
         }
-        let at = self.data.len();
-        crate::alloc::reserve(&mut self.data, self.dim);
-        crate::codec::decode_f32_le_into(row_le, &mut self.data);
-        let inv = match self.check_vector(&self.data[at..], "vector") {
+        let row = self.rows.push_le(row_le);
+        let checked = check_row(self.kernels, self.metric, self.dim, row, "vector");
+        let inv = match checked {
             Ok(inv) => inv,
             Err(e) => {
-                self.data.truncate(at);
+                self.rows.pop();
                 return Err(label(e));
             }
         };
@@ -312,11 +285,9 @@ impl Collection {
         let s = slot as usize;
         let last = self.ids.len() - 1;
         if s != last {
-            let (head, tail) = self.data.split_at_mut(last * self.dim);
-            head[s * self.dim..(s + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
             self.slots.relocate(&self.ids[last], last as u32, slot);
         }
-        self.data.truncate(last * self.dim);
+        self.rows.swap_remove(s);
         self.inv_norms.swap_remove(s);
         self.ids.swap_remove(s);
         self.metadata.swap_remove(s);
@@ -326,7 +297,7 @@ impl Collection {
     /// Removes everything; returns how many rows there were. Memory is given back.
     pub fn clear(&mut self) -> usize {
         let n = self.ids.len();
-        self.data = Vec::new();
+        self.rows = Rows::new(self.dim);
         self.inv_norms = Vec::new();
         self.ids = Vec::new();
         self.slots.clear();
@@ -337,16 +308,105 @@ impl Collection {
     /// A copy of the vector and metadata stored under `id`.
     pub fn get(&self, id: &str) -> Option<(Vec<f32>, Option<Metadata>)> {
         let s = self.slots.get(&self.ids, id)? as usize;
-        Some((self.row(s).to_vec(), self.metadata[s].as_deref().cloned()))
-    }
-
-    fn row(&self, slot: usize) -> &[f32] {
-        &self.data[slot * self.dim..(slot + 1) * self.dim]
+        Some((
+            self.rows.row(s).to_vec(),
+            self.metadata[s].as_deref().cloned(),
+        ))
     }
 
     /// Every row in slot order: (id, vector, metadata). For export and migration.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[f32], Option<&Metadata>)> {
-        (0..self.ids.len()).map(|s| (&*self.ids[s], self.row(s), self.metadata[s].as_deref()))
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(s, row)| (&*self.ids[s], row, self.metadata[s].as_deref()))
+    }
+
+    /// Appends `count` new ids whose rows lie at byte `offset` of `map` (a store's log), without
+    /// copying the rows. For log replay: `false`, with nothing changed, when any id is already here
+    /// or repeated, or a row is not a valid vector; the caller then stores the rows one by one.
+    pub fn push_mapped(
+        &mut self,
+        ids: &[&str],
+        map: &Arc<FileMap>,
+        offset: usize,
+        metadata: Vec<Option<Metadata>>,
+    ) -> bool {
+        let count = ids.len();
+        if count == 0 || self.ids.len().saturating_add(count) > u32::MAX as usize {
+            return false;
+        }
+        let first = self.ids.len();
+        if !self.rows.push_mapped(map, offset, count) {
+            return false;
+        }
+        let undo = |c: &mut Collection, added: usize| {
+            for _ in 0..count {
+                c.rows.pop();
+            }
+            for s in (first..first + added).rev() {
+                c.slots.remove(&c.ids, &c.ids[s].clone());
+                c.ids.pop();
+            }
+            c.inv_norms.truncate(first);
+        };
+        self.reserve_index(count);
+        for (i, id) in ids.iter().enumerate() {
+            let h = self.slots.hash(id);
+            let fresh =
+                validate_id(id).is_ok() && self.slots.get_hashed(&self.ids, id, h).is_none();
+            let inv = check_row(
+                self.kernels,
+                self.metric,
+                self.dim,
+                self.rows.row(first + i),
+                "vector",
+            );
+            match (fresh, inv) {
+                (true, Ok(inv)) => {
+                    self.inv_norms.push(inv);
+                    self.ids.push((*id).into());
+                    self.slots.insert_new(&self.ids, h, (first + i) as u32);
+                }
+                _ => {
+                    undo(self, i);
+                    return false;
+                }
+            }
+        }
+        self.metadata.extend(
+            metadata
+                .into_iter()
+                .chain(std::iter::repeat_with(|| None))
+                .take(count)
+                .map(|m| m.filter(|m| !m.is_empty()).map(Box::new)),
+        );
+        true
+    }
+
+    /// Reads the rows from `map` instead, as `runs` of (byte offset, rows) in slot order, when they
+    /// cover every slot (compaction just wrote them there, byte for byte). Otherwise nothing changes.
+    pub fn remap_rows(&mut self, map: &Arc<FileMap>, runs: &[(usize, usize)]) {
+        let mut rows = Rows::new(self.dim);
+        let all = runs
+            .iter()
+            .all(|(offset, n)| rows.push_mapped(map, *offset, *n));
+        if all && rows.len() == self.len() {
+            self.rows = rows;
+        }
+    }
+
+    /// Room in the id index, ids, norms and metadata for `additional` more rows (not the rows).
+    fn reserve_index(&mut self, additional: usize) {
+        self.inv_norms.reserve(additional);
+        self.ids.reserve(additional);
+        self.metadata.reserve(additional);
+        self.slots.reserve(&self.ids, additional);
+    }
+
+    /// Floats of row data held in this process's own memory (rows mapped from a log are not).
+    pub fn owned_floats(&self) -> usize {
+        self.rows.owned_floats()
     }
 
     fn check_params(&self, p: &SearchParams) -> Result<()> {
@@ -491,29 +551,29 @@ impl Collection {
             &qs[3 * d..4 * d],
         ];
         let mut scores = [[0.0f32; BLOCK_ROWS]; 4];
-        let mut b = start;
-        while b < end {
-            let e = (b + BLOCK_ROWS).min(end);
-            let [s0, s1, s2, s3] = &mut scores;
-            let n = e - b;
-            self.kernels.dot_rows4(
-                q,
-                d,
-                &self.data[b * d..e * d],
-                [&mut s0[..n], &mut s1[..n], &mut s2[..n], &mut s3[..n]],
-            );
-            for (j, top) in tops.iter_mut().enumerate() {
-                let inv = q_inv[j];
-                for (i, raw) in scores[j][..n].iter().enumerate() {
-                    let key = match self.metric {
-                        Metric::Cosine => raw * inv * self.inv_norms[b + i],
-                        _ => *raw,
-                    };
-                    top.push(key, (b + i) as u32);
+        self.rows.for_each_run(start, end, |first, run| {
+            for (k, block) in run.chunks(BLOCK_ROWS * d).enumerate() {
+                let b = first + k * BLOCK_ROWS;
+                let n = block.len() / d;
+                let [s0, s1, s2, s3] = &mut scores;
+                self.kernels.dot_rows4(
+                    q,
+                    d,
+                    block,
+                    [&mut s0[..n], &mut s1[..n], &mut s2[..n], &mut s3[..n]],
+                );
+                for (j, top) in tops.iter_mut().enumerate() {
+                    let inv = q_inv[j];
+                    for (i, raw) in scores[j][..n].iter().enumerate() {
+                        let key = match self.metric {
+                            Metric::Cosine => raw * inv * self.inv_norms[b + i],
+                            _ => *raw,
+                        };
+                        top.push(key, (b + i) as u32);
+                    }
                 }
             }
-            b = e;
-        }
+        });
     }
 
     /// Scores rows `start..end` against `q` and offers them to `top`.
@@ -533,34 +593,26 @@ impl Collection {
             Metric::DotProduct => raw,
             Metric::Euclidean | Metric::Manhattan => -raw,
         };
+        let d = self.dim;
         match filter {
-            Some(f) if *f != Filter::All => {
-                for s in start..end {
+            Some(f) if *f != Filter::All => self.rows.for_each_run(start, end, |first, run| {
+                for (i, row) in run.chunks_exact(d).enumerate() {
+                    let s = first + i;
                     if f.matches(self.metadata[s].as_deref()) {
-                        top.push(
-                            key(self.kernels.raw(self.metric, q, self.row(s)), s),
-                            s as u32,
-                        );
+                        top.push(key(self.kernels.raw(self.metric, q, row), s), s as u32);
                     }
                 }
-            }
-            _ => {
-                let mut b = start;
-                while b < end {
-                    let e = (b + BLOCK_ROWS).min(end);
-                    let out = &mut scores[..e - b];
-                    self.kernels.raw_rows(
-                        self.metric,
-                        q,
-                        &self.data[b * self.dim..e * self.dim],
-                        out,
-                    );
+            }),
+            _ => self.rows.for_each_run(start, end, |first, run| {
+                for (k, block) in run.chunks(BLOCK_ROWS * d).enumerate() {
+                    let b = first + k * BLOCK_ROWS;
+                    let out = &mut scores[..block.len() / d];
+                    self.kernels.raw_rows(self.metric, q, block, out);
                     for (i, raw) in out.iter().enumerate() {
                         top.push(key(*raw, b + i), (b + i) as u32);
                     }
-                    b = e;
                 }
-            }
+            }),
         }
     }
 
@@ -599,6 +651,39 @@ fn batch_threads(queries: usize, floats: usize) -> usize {
     });
     let by_work = queries.saturating_mul(floats) / MIN_FLOATS_PER_THREAD;
     cores.min(queries).min(by_work).max(1)
+}
+
+/// Checks one vector: its length, finiteness, and (under cosine) a usable norm. Returns 1/‖v‖.
+fn check_row(kernels: &Kernels, metric: Metric, dim: usize, v: &[f32], what: &str) -> Result<f32> {
+    if v.len() != dim {
+        return Err(err(
+            ErrorCode::DimensionMismatch,
+            format!(
+                "{what} has dimension {}, the store holds dimension {}",
+                v.len(),
+                dim
+            ),
+        ));
+    }
+    // One SIMD pass: a NaN or infinity anywhere makes Σx² non-finite (x² ≥ 0, so nothing cancels),
+    // so the element scan runs only when the sum is not finite (a bad value or a float32 overflow).
+    let sq = kernels.dot(v, v);
+    if !sq.is_finite() {
+        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+            return Err(err(
+                ErrorCode::InvalidVector,
+                format!("{what} has a non-finite value ({}) at index {i}", v[i]),
+            ));
+        }
+    }
+    let inv = inverse_norm(sq, v);
+    if metric == Metric::Cosine && !(inv.is_finite() && inv > 0.0) {
+        return Err(err(
+            ErrorCode::InvalidVector,
+            format!("{what} is a zero vector (or too small to normalise in float32): cosine is undefined"),
+        ));
+    }
+    Ok(inv)
 }
 
 /// 1/‖v‖ from `sq` = v·v (the SIMD dot kernel), with an f64 fallback when float32 under- or overflows.

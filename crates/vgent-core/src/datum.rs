@@ -84,7 +84,11 @@ fn encode(d: &Datum) -> Vec<u8> {
 }
 
 fn decode(id: &str, value: &[u8]) -> Result<Datum> {
-    let mut r = Reader { b: value, at: 0 };
+    let mut r = Reader {
+        b: value,
+        at: 0,
+        base: 0,
+    };
     let created_at = r.f64()?;
     let causal_parent = match r.byte()? {
         0 => None,
@@ -162,6 +166,12 @@ impl Index {
                     self.delete(key);
                 }
                 OpRef::Info { .. } => {}
+                OpRef::Rows { .. } => {
+                    return Err(err(
+                        ErrorCode::StoreCorrupt,
+                        "a datum store holds a vector rows record",
+                    ))
+                }
             }
         }
         Ok(())
@@ -319,7 +329,7 @@ impl DatumStore {
                 value: encode(d),
             })
         });
-        log.compact(StoreKind::Datum, live)
+        log.compact(StoreKind::Datum, live).map(|_| ())
     }
 }
 

@@ -1,6 +1,6 @@
 //! A collection backed by the log: every change is appended (one record per call, so batches are
 //! atomic) before it is applied in memory, and the log is replayed on open.
-use crate::collection::Collection;
+use crate::collection::{Collection, FileMap};
 use crate::error::{err, ErrorCode, Result};
 use crate::log::writer::LOG_FILE;
 use crate::log::{
@@ -26,13 +26,51 @@ pub struct PersistentCollection {
     report: ReplayReport,
 }
 
-/// A vector entry's value in the log: the float32 LE vector, then the metadata JSON (possibly empty).
-fn encode_value(row: &[f32], md: Option<&Metadata>) -> Vec<u8> {
-    let mut v = crate::codec::encode_f32_le(row);
-    if let Some(m) = md {
-        v.extend_from_slice(m.to_json().as_bytes());
+/// Rows per rows op written by compaction: about 8 MiB of vectors per record.
+fn compact_rows_per_op(dim: usize) -> usize {
+    ((8 << 20) / (dim * 4)).max(1)
+}
+
+/// One rows op for a batch: the vectors side by side, then each id with its metadata JSON.
+fn rows_op<'a>(
+    dim: usize,
+    rows: &[f32],
+    entries: impl Iterator<Item = (&'a str, Option<&'a Metadata>)>,
+) -> Op {
+    Op::Rows {
+        dim: dim as u32,
+        rows: crate::codec::encode_f32_le(rows),
+        entries: entries
+            .map(|(id, md)| {
+                let json = md.map(|m| m.to_json().into_bytes()).unwrap_or_default();
+                (id.to_string(), json)
+            })
+            .collect(),
     }
-    v
+}
+
+/// Parses a vector entry's metadata JSON (empty: none).
+fn parse_metadata(
+    corrupt: &impl Fn(String) -> crate::error::VgentError,
+    key: &str,
+    json: &[u8],
+) -> Result<Option<Metadata>> {
+    if json.is_empty() {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(json)
+        .map_err(|_| corrupt(format!("metadata of {key:?} is not UTF-8")))?;
+    Ok(Some(Metadata::from_json(text)?))
+}
+
+/// Maps the log copy-on-write for zero-copy rows, where that is safe on this platform. Windows can
+/// neither truncate nor replace a file that is mapped, which the writer must do: it copies instead.
+fn map_log(path: &Path) -> Option<Arc<FileMap>> {
+    if !cfg!(unix) || std::env::var_os("VGENT_NO_MAP").is_some() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    FileMap::new(&file).ok().flatten()
 }
 
 fn parse_info(dir: &Path, value: &[u8], want: Option<(usize, Metric)>) -> Result<Collection> {
@@ -79,6 +117,8 @@ fn replayer<'a>(
             format!("{}: {what}", dir.display()),
         )
     };
+    let log_path = dir.join(LOG_FILE);
+    let mut map: Option<Arc<FileMap>> = None;
     move |ops| {
         for (i, op) in ops.iter().enumerate() {
             // Each new id lands in a random bucket of the id index: ask for the bucket of the id a
@@ -107,14 +147,48 @@ fn replayer<'a>(
                     if value.len() < split {
                         return Err(corrupt(format!("vector {key:?} is too short")));
                     }
-                    let md = if value.len() > split {
-                        let text = std::str::from_utf8(&value[split..])
-                            .map_err(|_| corrupt(format!("metadata of {key:?} is not UTF-8")))?;
-                        Some(Metadata::from_json(text)?)
-                    } else {
-                        None
-                    };
+                    let md = parse_metadata(&corrupt, key, &value[split..])?;
                     c.upsert_le(key, &value[..split], md)?;
+                }
+                OpRef::Rows {
+                    dim,
+                    rows,
+                    rows_offset,
+                    entries,
+                } => {
+                    let c = collection
+                        .as_mut()
+                        .ok_or_else(|| corrupt("vectors before the store info".into()))?;
+                    if *dim as usize != c.dimension() {
+                        return Err(corrupt(format!(
+                            "a record holds vectors of dimension {dim}, the store dimension {}",
+                            c.dimension()
+                        )));
+                    }
+                    let mut metadata = Vec::with_capacity(entries.len());
+                    for (key, json) in entries {
+                        metadata.push(parse_metadata(&corrupt, key, json)?);
+                    }
+                    // The rows are read in place from a map of the log when they are all new ids
+                    // (a fresh batch, or a compacted log): no copy, no fresh memory.
+                    let end = rows_offset + rows.len() as u64;
+                    if map.as_ref().is_none_or(|m| (m.len() as u64) < end) {
+                        map = map_log(&log_path);
+                    }
+                    let ids: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
+                    let offset = usize::try_from(*rows_offset).ok();
+                    let mapped = match (&map, offset) {
+                        (Some(m), Some(o)) => c.push_mapped(&ids, m, o, metadata.clone()),
+                        _ => false,
+                    };
+                    if !mapped {
+                        let row_bytes = c.dimension() * 4;
+                        for ((key, md), row) in
+                            ids.iter().zip(metadata).zip(rows.chunks_exact(row_bytes))
+                        {
+                            c.upsert_le(key, row, md)?;
+                        }
+                    }
                 }
                 OpRef::Delete { key } => {
                     if let Some(c) = collection.as_mut() {
@@ -207,18 +281,11 @@ impl PersistentCollection {
         let log = self.log()?;
         let inv = self.collection.validate_batch(ids, vectors, &metadata)?;
         let dim = self.collection.dimension();
-        let ops: Vec<Op> = ids
+        let entries = ids
             .iter()
             .enumerate()
-            .map(|(i, id)| Op::Put {
-                key: id.clone(),
-                value: encode_value(
-                    &vectors[i * dim..(i + 1) * dim],
-                    metadata.get(i).and_then(|m| m.as_ref()),
-                ),
-            })
-            .collect();
-        let seq = log.append(&ops)?;
+            .map(|(i, id)| (id.as_str(), metadata.get(i).and_then(|m| m.as_ref())));
+        let seq = log.append(&[rows_op(dim, vectors, entries)])?;
         self.collection.apply_batch(ids, vectors, &inv, metadata);
         Ok(seq)
     }
@@ -249,7 +316,8 @@ impl PersistentCollection {
         Ok((self.collection.clear(), seq))
     }
 
-    /// Rewrites the log as the live entries only.
+    /// Rewrites the log as the live entries only, then reads the rows in place from the new log
+    /// (the old log's space is freed, and so is the memory of rows written since open).
     pub fn compact(&mut self) -> Result<()> {
         let log = self.log()?;
         let info = StoreInfo {
@@ -259,11 +327,30 @@ impl PersistentCollection {
         let head = Op::Info {
             value: serde_json::to_vec(&info).unwrap_or_default(),
         };
-        let live = self.collection.iter().map(|(id, row, md)| Op::Put {
-            key: id.into(),
-            value: encode_value(row, md),
+        let dim = self.collection.dimension();
+        let per_op = compact_rows_per_op(dim);
+        let mut all = self.collection.iter().peekable();
+        let live = std::iter::from_fn(move || {
+            all.peek()?;
+            let mut rows = Vec::with_capacity(per_op * dim);
+            let mut entries = Vec::with_capacity(per_op);
+            for (id, row, md) in all.by_ref().take(per_op) {
+                rows.extend_from_slice(row);
+                entries.push((id, md));
+            }
+            Some(rows_op(dim, &rows, entries.into_iter()))
         });
-        log.compact(StoreKind::Vector, std::iter::once(head).chain(live))
+        let rows_at = log.compact(StoreKind::Vector, std::iter::once(head).chain(live))?;
+        if let Some(map) = map_log(&log.dir().join(LOG_FILE)) {
+            let len = self.collection.len();
+            let runs: Vec<(usize, usize)> = rows_at
+                .iter()
+                .enumerate()
+                .map(|(k, at)| (*at as usize, per_op.min(len - k * per_op)))
+                .collect();
+            self.collection.remap_rows(&map, &runs);
+        }
+        Ok(())
     }
 }
 
@@ -271,6 +358,7 @@ impl PersistentCollection {
 mod tests {
     use super::*;
     use crate::collection::SearchParams;
+    use crate::log::{read_only, OpRef, StoreKind};
 
     fn dir(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("vgent-pc-{name}-{}", std::process::id()));
@@ -363,5 +451,145 @@ mod tests {
         assert_eq!(p.collection().get("k4").unwrap().0, vec![49.0]);
         assert!(!p.collection().contains("k0"));
         assert_eq!(p.replay_report().records, 2);
+    }
+
+    fn ids(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    }
+
+    fn all_rows(c: &Collection) -> Vec<(String, Vec<f32>, Option<Metadata>)> {
+        let mut v: Vec<_> = c
+            .iter()
+            .map(|(id, row, md)| (id.to_string(), row.to_vec(), md.cloned()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    #[test]
+    fn a_reopened_store_reads_fresh_batches_in_place_and_writes_copy_on_write() {
+        let d = dir("mapped");
+        let md = Metadata::from_json(r#"{"k":"v"}"#).unwrap();
+        let before = {
+            let mut p =
+                PersistentCollection::open(&d, 3, Metric::Cosine, Durability::None).unwrap();
+            let a = ids("a", 100);
+            let rows: Vec<f32> = (0..300).map(|i| (i % 7) as f32 + 1.0).collect();
+            p.upsert_batch(&a, &rows, vec![Some(md.clone()); 100])
+                .unwrap();
+            p.upsert_batch(&ids("b", 10), &rows[..30], vec![]).unwrap();
+            all_rows(p.collection())
+        };
+        let mut p = PersistentCollection::open(&d, 3, Metric::Cosine, Durability::None).unwrap();
+        assert_eq!(
+            p.collection().owned_floats(),
+            0,
+            "rows should be mapped, not copied"
+        );
+        assert_eq!(all_rows(p.collection()), before);
+        // Writes after the reopen: an update in place, removals that move rows, new rows.
+        p.upsert_batch(&["a5".into()], &[9.0, 9.0, 9.0], vec![])
+            .unwrap();
+        p.remove("a0").unwrap();
+        p.remove("b9").unwrap();
+        p.upsert_batch(&["c".into()], &[1.0, 0.0, 0.0], vec![])
+            .unwrap();
+        let after = all_rows(p.collection());
+        assert_eq!(p.collection().get("a5").unwrap().0, vec![9.0, 9.0, 9.0]);
+        assert!(!p.collection().contains("a0") && p.collection().contains("a99"));
+        drop(p);
+        // The file was never written through the map: a reopen sees the log, not the copies.
+        let p = PersistentCollection::open(&d, 3, Metric::Cosine, Durability::None).unwrap();
+        assert_eq!(all_rows(p.collection()), after);
+        let hit = p
+            .collection()
+            .search(
+                &[9.0, 9.0, 9.0],
+                &SearchParams {
+                    k: 1,
+                    threshold: None,
+                    filter: None,
+                },
+            )
+            .unwrap();
+        assert!(hit[0].similarity > 0.9999);
+    }
+
+    #[test]
+    fn batches_that_update_or_repeat_ids_replay_by_copy_with_the_same_result() {
+        let d = dir("mapped-mixed");
+        let before = {
+            let mut p =
+                PersistentCollection::open(&d, 2, Metric::Euclidean, Durability::None).unwrap();
+            p.upsert_batch(&ids("x", 3), &[1., 1., 2., 2., 3., 3.], vec![])
+                .unwrap();
+            // x1 exists already; y repeats within the batch (the last one wins).
+            let batch: Vec<String> = vec!["x1".into(), "y".into(), "y".into()];
+            p.upsert_batch(&batch, &[7., 7., 8., 8., 9., 9.], vec![])
+                .unwrap();
+            all_rows(p.collection())
+        };
+        let p = PersistentCollection::open(&d, 2, Metric::Euclidean, Durability::None).unwrap();
+        assert_eq!(all_rows(p.collection()), before);
+        assert_eq!(p.collection().get("y").unwrap().0, vec![9.0, 9.0]);
+        assert_eq!(p.collection().get("x1").unwrap().0, vec![7.0, 7.0]);
+    }
+
+    #[test]
+    fn compaction_writes_aligned_rows_and_reads_them_in_place() {
+        let d = dir("mapped-compact");
+        let mut p =
+            PersistentCollection::open(&d, 5, Metric::DotProduct, Durability::None).unwrap();
+        let rows: Vec<f32> = (0..5 * 500).map(|i| i as f32 * 0.5).collect();
+        p.upsert_batch(&ids("r", 500), &rows, vec![]).unwrap();
+        for i in 0..50 {
+            p.remove(&format!("r{i}")).unwrap();
+        }
+        let before = all_rows(p.collection());
+        assert!(p.collection().owned_floats() > 0);
+        p.compact().unwrap();
+        assert_eq!(
+            p.collection().owned_floats(),
+            0,
+            "compaction should remap the rows"
+        );
+        assert_eq!(all_rows(p.collection()), before);
+        let mut offsets = Vec::new();
+        read_only(&d, StoreKind::Vector, |ops| {
+            for op in ops {
+                if let OpRef::Rows { rows_offset, .. } = op {
+                    offsets.push(*rows_offset);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(!offsets.is_empty());
+        assert!(
+            offsets
+                .iter()
+                .all(|o| o % crate::log::format::ROWS_ALIGN == 0),
+            "{offsets:?}"
+        );
+        p.upsert_batch(&["late".into()], &[1.0; 5], vec![]).unwrap();
+        drop(p);
+        let p = PersistentCollection::open(&d, 5, Metric::DotProduct, Durability::None).unwrap();
+        assert_eq!(p.collection().len(), 451);
+    }
+
+    #[test]
+    fn a_read_only_view_maps_rows_appended_after_its_writer_opened() {
+        let d = dir("mapped-reader");
+        let mut w = PersistentCollection::open(&d, 2, Metric::Cosine, Durability::None).unwrap();
+        w.upsert_batch(&ids("p", 4), &[1., 2., 3., 4., 5., 6., 7., 8.], vec![])
+            .unwrap();
+        let r1 = PersistentCollection::open_read_only(&d).unwrap();
+        w.upsert_batch(&ids("q", 2), &[1., 0., 0., 1.], vec![])
+            .unwrap();
+        let r2 = PersistentCollection::open_read_only(&d).unwrap();
+        assert_eq!(r1.collection().len(), 4);
+        assert_eq!(r2.collection().len(), 6);
+        assert_eq!(r2.collection().get("q1").unwrap().0, vec![0.0, 1.0]);
+        assert_eq!(all_rows(r2.collection()), all_rows(w.collection()));
     }
 }

@@ -17,6 +17,8 @@ export const MAX_RECORD = 2 ** 30
 const OP_PUT = 1
 const OP_DELETE = 2
 const OP_INFO = 3
+/** Many vector puts with their rows side by side (written by the native core; read here, never written). */
+const OP_ROWS = 4
 
 export const StoreKind = { Datum: 1, Vector: 2 } as const
 export type StoreKind = (typeof StoreKind)[keyof typeof StoreKind]
@@ -106,7 +108,14 @@ export function readFrame(b: Buffer, at: number, end = b.length): Frame {
   return { kind: 'ok', total: FRAME_LEN + len }
 }
 
-export type OpRef = { op: 'put'; key: string; value: Buffer } | { op: 'delete'; key: string } | { op: 'info'; value: Buffer }
+/**
+ * A decoded op. A rows op comes out as one `put` per row whose `value` is the row alone and whose
+ * `rowMetadata` is its metadata JSON (possibly empty); a plain put's value is the row then the JSON.
+ */
+export type OpRef =
+  | { op: 'put'; key: string; value: Buffer; rowMetadata?: Buffer }
+  | { op: 'delete'; key: string }
+  | { op: 'info'; value: Buffer }
 
 /** Decodes the ops of a verified payload `b[start, end)`; values are views into `b`. */
 export function decodeOps(b: Buffer, start: number, end: number): OpRef[] {
@@ -117,9 +126,23 @@ export function decodeOps(b: Buffer, start: number, end: number): OpRef[] {
     if (tag === OP_PUT) ops.push({ op: 'put', key: r.str(), value: r.bytes() })
     else if (tag === OP_DELETE) ops.push({ op: 'delete', key: r.str() })
     else if (tag === OP_INFO) ops.push({ op: 'info', value: r.bytes() })
+    else if (tag === OP_ROWS) decodeRows(r, ops)
     else throw storeError('STORE_CORRUPT', `unknown op tag ${tag}`)
   }
   return ops
+}
+
+/** `rows · count u32 · dim u32 · pad u8 · pad zeros · count rows of dim float32 · count × (key · metadata)`. */
+function decodeRows(r: Reader, ops: OpRef[]): void {
+  const count = r.u32()
+  const dim = r.u32()
+  r.skip(r.byte())
+  const rowBytes = dim * 4
+  const rowsAt = r.skip(count * rowBytes)
+  for (let i = 0; i < count; i++) {
+    const at = rowsAt + i * rowBytes
+    ops.push({ op: 'put', key: r.str(), value: r.b.subarray(at, at + rowBytes), rowMetadata: r.bytes() })
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -140,6 +163,10 @@ export class Reader {
   }
   byte(): number {
     return this.b[this.take(1)]
+  }
+  /** Passes over `n` bytes; returns where they start. */
+  skip(n: number): number {
+    return this.take(n)
   }
   u32(): number {
     return this.b.readUInt32LE(this.take(4))

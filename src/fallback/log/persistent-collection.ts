@@ -117,11 +117,14 @@ class Replayer {
       } else if (op.op === 'put') {
         if (!this.collection || !this.info) throw this.corrupt('a vector before the store info')
         const split = this.info.dimension * 4
-        if (op.value.length < split) throw this.corrupt(`vector ${JSON.stringify(op.key)} is too short`)
+        if (op.value.length < split || (op.rowMetadata && op.value.length !== split)) {
+          throw this.corrupt(`vector ${JSON.stringify(op.key)} does not have the store's dimension`)
+        }
+        const mdBytes = op.rowMetadata ?? op.value.subarray(split)
         let md: string | null = null
-        if (op.value.length > split) {
+        if (mdBytes.length > 0) {
           try {
-            md = utf8.decode(op.value.subarray(split))
+            md = utf8.decode(mdBytes)
           } catch {
             throw this.corrupt(`metadata of ${JSON.stringify(op.key)} is not UTF-8`)
           }

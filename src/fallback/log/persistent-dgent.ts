@@ -84,6 +84,7 @@ function applier(store: NativeDgent): (ops: OpRef[]) => void {
   return (ops) => {
     for (const op of ops) {
       if (op.op === 'put') {
+        if (op.rowMetadata) throw storeError('STORE_CORRUPT', 'a datum store holds a vector rows record')
         const d = decode(op.key, op.value)
         store.put(d.id, d.content, d.createdAt, d.causalParent, datumMetadataJson(d.metadata))
       } else if (op.op === 'delete') {

@@ -12,6 +12,11 @@ pub const MAX_RECORD: usize = 1 << 30;
 const OP_PUT: u8 = 1;
 const OP_DELETE: u8 = 2;
 const OP_INFO: u8 = 3;
+const OP_ROWS: u8 = 4;
+/// A rows op puts its first row at a file offset that is a multiple of this: rows can then be read
+/// in place, as float32, from a mapping of the file (one cache line, so no row straddles more lines
+/// than it must).
+pub const ROWS_ALIGN: u64 = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
@@ -21,9 +26,23 @@ pub enum StoreKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    Put { key: String, value: Vec<u8> },
-    Delete { key: String },
-    Info { value: Vec<u8> },
+    Put {
+        key: String,
+        value: Vec<u8>,
+    },
+    Delete {
+        key: String,
+    },
+    Info {
+        value: Vec<u8>,
+    },
+    /// Many vector puts with their rows side by side: `rows` holds `entries.len()` rows of `dim`
+    /// float32 (little-endian bytes); each entry is an id and its metadata JSON (possibly empty).
+    Rows {
+        dim: u32,
+        rows: Vec<u8>,
+        entries: Vec<(String, Vec<u8>)>,
+    },
 }
 
 pub fn header(kind: StoreKind) -> [u8; HEADER_LEN] {
@@ -52,9 +71,12 @@ pub fn parse_header(bytes: &[u8], file: &str) -> Result<StoreKind> {
     }
 }
 
-/// Appends one framed record holding `ops` to `out`.
-pub fn encode_record(ops: &[Op], out: &mut Vec<u8>) {
+/// Appends one framed record holding `ops` to `out`, whose first byte will sit at file offset
+/// `out_offset` (rows ops pad themselves to `ROWS_ALIGN` by it). Returns the file offset of each
+/// rows op's first row, in order.
+pub fn encode_record(ops: &[Op], out: &mut Vec<u8>, out_offset: u64) -> Vec<u64> {
     let start = out.len();
+    let mut rows_at = Vec::new();
     out.extend_from_slice(&[0u8; FRAME_LEN]);
     for op in ops {
         match op {
@@ -71,12 +93,29 @@ pub fn encode_record(ops: &[Op], out: &mut Vec<u8>) {
                 out.push(OP_INFO);
                 put_bytes(out, value);
             }
+            Op::Rows { dim, rows, entries } => {
+                out.push(OP_ROWS);
+                out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+                out.extend_from_slice(&dim.to_le_bytes());
+                // The pad length byte, then zeros up to the next aligned file offset.
+                let after = out_offset + out.len() as u64 + 1;
+                let pad = (ROWS_ALIGN - after % ROWS_ALIGN) % ROWS_ALIGN;
+                out.push(pad as u8);
+                out.resize(out.len() + pad as usize, 0);
+                rows_at.push(out_offset + out.len() as u64);
+                out.extend_from_slice(rows);
+                for (key, value) in entries {
+                    put_bytes(out, key.as_bytes());
+                    put_bytes(out, value);
+                }
+            }
         }
     }
     let len = (out.len() - start - FRAME_LEN) as u32;
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     let crc = checksum(&out[start..start + 4], &out[start + FRAME_LEN..]);
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    rows_at
 }
 
 pub fn checksum(len_bytes: &[u8], payload: &[u8]) -> u32 {
@@ -124,7 +163,11 @@ pub fn read_frame(bytes: &[u8]) -> Frame<'_> {
 /// Decodes the ops of a verified payload, borrowing keys and values from it.
 pub fn decode_ops(payload: &[u8]) -> Result<Vec<OpRef<'_>>> {
     let mut ops = Vec::new();
-    let mut r = Reader { b: payload, at: 0 };
+    let mut r = Reader {
+        b: payload,
+        at: 0,
+        base: 0,
+    };
     decode_some(&mut r, &mut ops, usize::MAX)?;
     Ok(ops)
 }
@@ -141,6 +184,28 @@ pub fn decode_some<'a>(r: &mut Reader<'a>, ops: &mut Vec<OpRef<'a>>, max: usize)
             },
             OP_DELETE => OpRef::Delete { key: r.str()? },
             OP_INFO => OpRef::Info { value: r.bytes()? },
+            OP_ROWS => {
+                let count = r.u32()? as usize;
+                let dim = r.u32()?;
+                let pad = r.byte()? as usize;
+                r.take(pad)?;
+                let rows_offset = r.base + r.at as u64;
+                let row_bytes = (dim as usize).checked_mul(4 * count);
+                let rows = r.take(
+                    row_bytes
+                        .ok_or_else(|| err(ErrorCode::StoreCorrupt, "a rows op is too big"))?,
+                )?;
+                let mut entries = Vec::with_capacity(count.min(r.b.len()));
+                for _ in 0..count {
+                    entries.push((r.str()?, r.bytes()?));
+                }
+                OpRef::Rows {
+                    dim,
+                    rows,
+                    rows_offset,
+                    entries,
+                }
+            }
             t => return Err(err(ErrorCode::StoreCorrupt, format!("unknown op tag {t}"))),
         });
         n += 1;
@@ -150,15 +215,32 @@ pub fn decode_some<'a>(r: &mut Reader<'a>, ops: &mut Vec<OpRef<'a>>, max: usize)
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum OpRef<'a> {
-    Put { key: &'a str, value: &'a [u8] },
-    Delete { key: &'a str },
-    Info { value: &'a [u8] },
+    Put {
+        key: &'a str,
+        value: &'a [u8],
+    },
+    Delete {
+        key: &'a str,
+    },
+    Info {
+        value: &'a [u8],
+    },
+    /// `rows` starts at file offset `rows_offset` (a multiple of `ROWS_ALIGN` when the writer knew
+    /// where the record would land); `entries` are (id, metadata JSON) in row order.
+    Rows {
+        dim: u32,
+        rows: &'a [u8],
+        rows_offset: u64,
+        entries: Vec<(&'a str, &'a [u8])>,
+    },
 }
 
 /// A bounds-checked cursor: a malformed payload is an error, never a panic.
 pub struct Reader<'a> {
     pub b: &'a [u8],
     pub at: usize,
+    /// The file offset of `b[0]`, so that rows ops can say where their rows are in the file.
+    pub base: u64,
 }
 
 impl<'a> Reader<'a> {
@@ -212,7 +294,7 @@ mod tests {
             Op::Delete { key: "x".into() },
         ];
         let mut buf = Vec::new();
-        encode_record(&ops, &mut buf);
+        encode_record(&ops, &mut buf, 0);
         let Frame::Ok { payload, total } = read_frame(&buf) else {
             panic!("frame should verify")
         };

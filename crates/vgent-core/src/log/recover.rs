@@ -218,6 +218,7 @@ fn apply(
         let mut r = Reader {
             b: &b[FRAME_LEN..FRAME_LEN + len],
             at: 0,
+            base: *base + (at + FRAME_LEN) as u64,
         };
         loop {
             ops.clear();

@@ -26,7 +26,7 @@ fn contents(dir: &std::path::Path) -> Result<Entries, crate::VgentError> {
             match op {
                 OpRef::Put { key, value } => out.push((key.to_string(), Some(value.to_vec()))),
                 OpRef::Delete { key } => out.push((key.to_string(), None)),
-                OpRef::Info { .. } => {}
+                OpRef::Info { .. } | OpRef::Rows { .. } => {}
             }
         }
         Ok(())

@@ -147,8 +147,9 @@ impl LogWriter {
     /// file is cut back to where it was, so a failed write leaves nothing behind.
     pub fn append(&self, ops: &[Op]) -> Result<u64> {
         let mut buf = Vec::new();
-        encode_record(ops, &mut buf);
         let mut t = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+        // Encoded under the lock: a rows op pads by the offset the record lands at.
+        encode_record(ops, &mut buf, t.len);
         if let Err(e) = t.file.write_all(&buf) {
             let len = t.len;
             let _ = t.file.set_len(len);
@@ -190,21 +191,26 @@ impl LogWriter {
         Ok(())
     }
 
-    /// Rewrites the log as `live` ops (one record each chunk) and swaps it in atomically.
-    pub fn compact(&self, kind: StoreKind, live: impl Iterator<Item = Op>) -> Result<()> {
+    /// Rewrites the log as `live` ops (one record per 1024 ops, or per rows op) and swaps it in
+    /// atomically. Returns where each rows op's rows landed in the new file, in order.
+    pub fn compact(&self, kind: StoreKind, live: impl Iterator<Item = Op>) -> Result<Vec<u64>> {
         let mut t = self.tail.lock().unwrap_or_else(|p| p.into_inner());
         let tmp = self.dir.join(COMPACT_FILE);
         let mut records = Vec::new();
+        let mut rows_at = Vec::new();
         let mut chunk = Vec::new();
         for op in live {
+            let big = matches!(op, Op::Rows { .. });
             chunk.push(op);
-            if chunk.len() == 1024 {
-                encode_record(&chunk, &mut records);
+            if chunk.len() == 1024 || big {
+                let at = (HEADER_LEN + records.len()) as u64;
+                rows_at.extend(encode_record(&chunk, &mut records, at));
                 chunk.clear();
             }
         }
         if !chunk.is_empty() {
-            encode_record(&chunk, &mut records);
+            let at = (HEADER_LEN + records.len()) as u64;
+            rows_at.extend(encode_record(&chunk, &mut records, at));
         }
         write_new_log(&tmp, kind, &records)?;
         std::fs::rename(&tmp, &self.path).map_err(|e| io("cannot replace", &self.path, e))?;
@@ -218,7 +224,7 @@ impl LogWriter {
             .map_err(|e| io("cannot seek", &self.path, e))?;
         t.file = file;
         t.len = len;
-        Ok(())
+        Ok(rows_at)
     }
 
     pub fn dir(&self) -> &Path {
