@@ -527,12 +527,18 @@ mod tests {
             let batch: Vec<String> = vec!["x1".into(), "y".into(), "y".into()];
             p.upsert_batch(&batch, &[7., 7., 8., 8., 9., 9.], vec![])
                 .unwrap();
+            // New ids with a repeat at the end: the in-place attempt undoes two ids, then copies.
+            let batch: Vec<String> = vec!["z".into(), "w".into(), "z".into()];
+            p.upsert_batch(&batch, &[4., 4., 5., 5., 6., 6.], vec![])
+                .unwrap();
             all_rows(p.collection())
         };
         let p = PersistentCollection::open(&d, 2, Metric::Euclidean, Durability::None).unwrap();
         assert_eq!(all_rows(p.collection()), before);
         assert_eq!(p.collection().get("y").unwrap().0, vec![9.0, 9.0]);
         assert_eq!(p.collection().get("x1").unwrap().0, vec![7.0, 7.0]);
+        assert_eq!(p.collection().get("z").unwrap().0, vec![6.0, 6.0]);
+        assert_eq!(p.collection().len(), 6);
     }
 
     #[test]
