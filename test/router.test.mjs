@@ -218,3 +218,35 @@ test('auto-upgrade promotes Memory → D-gent in the background past the thresho
   t.is(await r.count(), 200)
   await r.close()
 })
+
+test('tier names in any case, as KGENTS_VGENT_BACKEND takes them: backend, preferred, fallbackChain, forceBackend, promote', async (t) => {
+  const dataDir = freshDir()
+  const r = await createVgent({ dimension: 2, backend: 'MEMORY', dataDir, logger: recorder().logger })
+  t.is(r.selected, 'memory')
+  await r.add('a', [1, 0])
+  const report = await r.promote('DGent')
+  t.is(report.to, 'dgent')
+  t.is(r.selected, 'dgent')
+  await r.forceBackend('Memory')
+  t.is(r.selected, 'memory')
+  await r.close()
+  const chained = await createVgent({ dimension: 2, preferred: 'Postgres', fallbackChain: ['DGENT'], postgresUrl: undefined, dataDir, logger: recorder().logger })
+  t.is(chained.selected, 'dgent')
+  t.is(await chained.count(), 1)
+  await chained.close()
+})
+
+test('closing the router during a promotion stops it: the target is released, nothing is switched', async (t) => {
+  const dataDir = freshDir()
+  const r = await createVgent({ dimension: 3, backend: 'memory', dataDir, logger: recorder().logger })
+  await r.addBatch(Array.from({ length: 5000 }, (_, i) => ({ id: `c${i}`, vector: vec(i) })))
+  let closing
+  await code(t, r.promote('dgent', { batchSize: 500, onProgress: () => (closing ??= r.close()) }), 'CLOSED')
+  await closing
+  t.is(r.selected, null)
+  await code(t, r.count(), 'CLOSED')
+  // The D-gent store the promotion had open was closed (its lock released): it opens again here.
+  const direct = await DgentVectorBackend.open({ dimension: 3, dataDir })
+  t.true((await direct.count()) < 5000)
+  await direct.close()
+})
