@@ -12,7 +12,7 @@ import { repairStore } from '../dgent/repair'
 import type { Embedder } from '../embedders/embedder'
 import { HashEmbedder } from '../embedders/hash'
 import { addTexts, searchText } from '../embedders/texts'
-import { checkBackend } from '../router/backend'
+import { checkBackend, parseBackend, type VectorBackend } from '../router/backend'
 import { VgentRouter } from '../router/router'
 import type { DistanceMetric, Metadata, SearchResult } from '../types'
 import { readImportFile } from './formats'
@@ -78,6 +78,13 @@ function intOption(v: string | undefined, name: string): number | undefined {
   return n
 }
 
+function numberOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n)) usage(`--${name} must be a number, got ${v}`)
+  return n
+}
+
 function jsonOption(v: string | undefined, name: string): unknown {
   if (v === undefined) return undefined
   try {
@@ -101,9 +108,25 @@ class Cli {
     if (v.backend !== undefined) checkBackend(v.backend, '--backend')
   }
 
+  /** The tier named by --backend, else by KGENTS_VGENT_BACKEND; null when the router chooses. */
+  private namedTier(): VectorBackend | null {
+    return parseBackend(this.v.backend ?? process.env.KGENTS_VGENT_BACKEND)
+  }
+
+  /** What the D-gent store here recorded, unless another tier is named (its store is not this one). */
+  dgentInfo(): { dimension: number; metric: DistanceMetric } | null {
+    const named = this.namedTier()
+    return named === null || named === 'dgent' ? readStoreInfo(this.dataDir) : null
+  }
+
+  /** The metric for a new or existing store: --metric, else the D-gent store's, else cosine. */
+  metric(): DistanceMetric {
+    return (this.v.metric as DistanceMetric | undefined) ?? this.dgentInfo()?.metric ?? 'cosine'
+  }
+
   /** The store's dimension and metric: options first, then what a D-gent store recorded. */
   shape(fallbackDimension?: number): { dimension: number; metric: DistanceMetric } | null {
-    const info = readStoreInfo(this.dataDir)
+    const info = this.dgentInfo()
     const dimension = intOption(this.v.dimension, 'dimension') ?? info?.dimension ?? fallbackDimension
     if (dimension === undefined) return null
     return { dimension, metric: (this.v.metric as DistanceMetric | undefined) ?? info?.metric ?? 'cosine' }
@@ -119,6 +142,50 @@ class Cli {
     })
   }
 
+  /** Whether the user chose the Memory tier (a store that lasts one command) rather than the router falling back to it. */
+  private memoryChosen(): boolean {
+    return this.namedTier() === 'memory'
+  }
+
+  /**
+   * A router on its selected tier. It refuses a silent fallback to Memory: whatever a command wrote
+   * there would vanish when it exits, and what it read would be an empty store (as when a D-gent store
+   * of another dimension was skipped).
+   */
+  async open(shape: { dimension: number; metric: DistanceMetric }): Promise<VgentRouter> {
+    const router = this.router(shape)
+    try {
+      await router.ready()
+      if (router.selected === 'memory' && !this.memoryChosen()) {
+        const skipped = (await router.status()).filter((s) => s.backend !== 'memory' && !s.available).map((s) => `${s.backend}: ${s.reason}`)
+        throw new VgentError(
+          ErrorCode.BACKEND_UNAVAILABLE,
+          `no persistent tier can hold namespace ${this.namespace} (${skipped.join('; ')}); ` +
+            'pass --backend memory for a store that lasts only this command',
+        )
+      }
+      return router
+    } catch (e) {
+      await router.close()
+      throw e
+    }
+  }
+
+  /**
+   * For commands that read a store: unless another tier is named, the store is the D-gent one, and it
+   * must exist (opening it would create an empty one where a mistyped namespace or data dir leads).
+   */
+  requireExistingStore(): void {
+    const named = this.namedTier()
+    if (named !== null && named !== 'dgent') return
+    if (!fs.existsSync(path.join(this.dataDir, 'data.log'))) {
+      throw new VgentError(
+        ErrorCode.INVALID_ARGUMENT,
+        `no vector store in namespace ${this.namespace} (nothing at ${this.dataDir}): index or import into it first, or name the tier that holds it with --backend`,
+      )
+    }
+  }
+
   requireShape(fallbackDimension?: number): { dimension: number; metric: DistanceMetric } {
     const s = this.shape(fallbackDimension)
     if (!s) usage(`cannot tell the store's dimension (no D-gent store at ${this.dataDir}); pass --dimension`)
@@ -130,7 +197,7 @@ class Cli {
     const dimension = intOption(this.v.dimension, 'dimension')
     switch (kind) {
       case 'hash':
-        return new HashEmbedder({ dimension: dimension ?? readStoreInfo(this.dataDir)?.dimension ?? CLI_HASH_DIMENSION })
+        return new HashEmbedder({ dimension: dimension ?? this.dgentInfo()?.dimension ?? CLI_HASH_DIMENSION })
       case 'openai': {
         const { OpenAIEmbedder } = await import('../embedders/openai')
         return new OpenAIEmbedder({ model: this.v.model, dimensions: dimension })
@@ -180,7 +247,7 @@ async function importFile(cli: Cli, file: string | undefined): Promise<void> {
   if (!file) usage('import needs a file')
   const wanted = cli.shape()
   const data = readImportFile(file, wanted?.dimension)
-  const router = cli.router({ dimension: data.dimension, metric: wanted?.metric ?? 'cosine' })
+  const router = await cli.open({ dimension: data.dimension, metric: wanted?.metric ?? 'cosine' })
   const progress = createProgress('import')
   const chunk = 5000
   // What each written id held before, so that a failure part-way can put everything back.
@@ -207,7 +274,8 @@ async function importFile(cli: Cli, file: string | undefined): Promise<void> {
 }
 
 async function exportEntries(cli: Cli): Promise<void> {
-  const router = cli.router(cli.requireShape())
+  cli.requireExistingStore()
+  const router = await cli.open(cli.requireShape())
   const sink: NodeJS.WritableStream = cli.v.out ? fs.createWriteStream(cli.v.out) : process.stdout
   let n = 0
   try {
@@ -224,19 +292,20 @@ async function exportEntries(cli: Cli): Promise<void> {
   if (cli.v.out) out(`exported ${n} entries to ${cli.v.out}`)
 }
 
+/** The files named, and the .txt/.md files under the directories named. */
 function textFiles(paths: string[]): string[] {
   const files: string[] = []
-  const walk = (p: string): void => {
+  const walk = (p: string, named: boolean): void => {
     let st: fs.Stats
     try {
       st = fs.statSync(p)
     } catch {
       throw new VgentError(ErrorCode.IO_ERROR, `${p}: no such file or directory`)
     }
-    if (st.isDirectory()) for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name))
-    else if (/\.(txt|md|markdown|text)$/i.test(p)) files.push(p)
+    if (st.isDirectory()) for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name), false)
+    else if (named || /\.(txt|md|markdown|text)$/i.test(p)) files.push(p)
   }
-  paths.forEach(walk)
+  paths.forEach((p) => walk(p, true))
   return files
 }
 
@@ -254,7 +323,7 @@ async function index(cli: Cli, paths: string[]): Promise<void> {
       .forEach((text, i) => items.push({ id: `${rel}#${i + 1}`, text, metadata: { path: rel, paragraph: i + 1 } }))
   }
   const embedder = await cli.embedder()
-  const router = cli.router({ dimension: embedder.dimension, metric: (cli.v.metric as DistanceMetric | undefined) ?? readStoreInfo(cli.dataDir)?.metric ?? 'cosine' })
+  const router = await cli.open({ dimension: embedder.dimension, metric: cli.metric() })
   const progress = createProgress('embed')
   try {
     await addTexts(router, embedder, items, { textKey: 'text', onProgress: (d, t) => progress.update(d, t) })
@@ -268,13 +337,14 @@ async function index(cli: Cli, paths: string[]): Promise<void> {
 async function search(cli: Cli, words: string[]): Promise<void> {
   const limit = intOption(cli.v.limit, 'limit') ?? 10
   const filter = jsonOption(cli.v.filter, 'filter') as never
-  const threshold = cli.v.threshold === undefined ? undefined : Number(cli.v.threshold)
+  const threshold = numberOption(cli.v.threshold, 'threshold')
   const vector = jsonOption(cli.v.vector, 'vector')
   if (vector !== undefined && !Array.isArray(vector)) usage('--vector must be a JSON array of numbers')
   if (vector === undefined && words.length === 0) usage('search needs text or --vector <json>')
+  cli.requireExistingStore()
   let results: SearchResult[]
   if (vector !== undefined) {
-    const router = cli.router(cli.requireShape((vector as number[]).length))
+    const router = await cli.open(cli.requireShape((vector as number[]).length))
     try {
       results = await router.search(vector as number[], { limit, filter, threshold })
     } finally {
@@ -282,7 +352,7 @@ async function search(cli: Cli, words: string[]): Promise<void> {
     }
   } else {
     const embedder = await cli.embedder()
-    const router = cli.router({ dimension: embedder.dimension, metric: (cli.v.metric as DistanceMetric | undefined) ?? readStoreInfo(cli.dataDir)?.metric ?? 'cosine' })
+    const router = await cli.open({ dimension: embedder.dimension, metric: cli.metric() })
     try {
       results = await searchText(router, embedder, words.join(' '), { limit, filter, threshold })
     } finally {
@@ -303,10 +373,10 @@ async function search(cli: Cli, words: string[]): Promise<void> {
 async function migrate(cli: Cli): Promise<void> {
   if (!cli.v.to) usage('migrate needs --to <tier>')
   const to = checkBackend(cli.v.to, '--to')
-  const router = cli.router(cli.requireShape())
+  cli.requireExistingStore()
+  const router = await cli.open(cli.requireShape())
   const progress = createProgress(`migrate → ${to}`)
   try {
-    await router.ready()
     const report = await router.promote(to, { onProgress: (d, t) => progress.update(d, t) })
     progress.finish()
     out(cli.v.json ? JSON.stringify(report) : `migrated ${report.count} entries ${report.from} → ${report.to} in ${(report.durationMs / 1000).toFixed(1)} s; verified: count ${report.count}, checksum ${report.checksum}`)
@@ -316,8 +386,10 @@ async function migrate(cli: Cli): Promise<void> {
 }
 
 async function repair(cli: Cli): Promise<void> {
+  if (!fs.existsSync(path.join(cli.dataDir, 'data.log'))) usage(`no D-gent store at ${cli.dataDir}`)
   const r = await repairStore(cli.dataDir)
-  out(cli.v.json ? JSON.stringify(r) : `repaired ${r.path}: kept ${r.keptRecords} records, dropped ${r.droppedRegions} damaged regions (${r.droppedBytes} bytes); the damaged file is kept as ${r.backup}`)
+  const kept = r.droppedRegions > 0 ? 'the damaged file is kept as' : 'nothing was damaged; the previous file is kept as'
+  out(cli.v.json ? JSON.stringify(r) : `repaired ${r.path}: kept ${r.keptRecords} records, dropped ${r.droppedRegions} damaged regions (${r.droppedBytes} bytes); ${kept} ${r.backup}`)
 }
 
 async function compact(cli: Cli): Promise<void> {
