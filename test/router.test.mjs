@@ -250,3 +250,28 @@ test('closing the router during a promotion stops it: the target is released, no
   t.true((await direct.count()) < 5000)
   await direct.close()
 })
+
+test('auto-upgrade is off by default; `autoUpgrade: true` uses the seed band (Memory past 10,000) and reports through onUpgrade too', async (t) => {
+  const rows = (from, n) => Array.from({ length: n }, (_, i) => ({ id: `b${from + i}`, vector: [from + i + 1, 1] }))
+  const off = await createVgent({ dimension: 2, backend: 'memory', dataDir: freshDir(), logger: recorder().logger })
+  let offPromoted = false
+  off.on('promoted', () => (offPromoted = true))
+  for (let at = 0; at < 12_000; at += 1000) await off.addBatch(rows(at, 1000))
+  await new Promise((res) => setImmediate(res))
+  t.false(offPromoted)
+  t.is(off.selected, 'memory')
+  await off.close()
+
+  const reports = []
+  const on = await createVgent({ dimension: 2, backend: 'memory', dataDir: freshDir(), autoUpgrade: { onUpgrade: (r) => reports.push(r) }, logger: recorder().logger })
+  const promoted = new Promise((resolve) => on.once('promoted', resolve))
+  for (let at = 0; at < 12_000; at += 1000) await on.addBatch(rows(at, 1000))
+  const report = await promoted
+  t.deepEqual(reports, [report])
+  t.is(report.from, 'memory')
+  t.is(report.to, 'dgent')
+  t.true(report.count > 10_000, `promoted at ${report.count} entries`)
+  t.is(on.selected, 'dgent')
+  t.is(await on.count(), 12_000)
+  await on.close()
+})
