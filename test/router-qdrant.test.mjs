@@ -50,7 +50,7 @@ if (!python) {
     const duringCopy = during
     writing = false
     await writer
-    t.true(duringCopy > 5, `${duringCopy} writes during the copy`)
+    t.true(duringCopy > 0, `${duringCopy} writes during the copy`)
     t.log(`${duringCopy} writes during the copy`)
     t.is(report.from, 'dgent')
     t.is(report.to, 'qdrant')
