@@ -3,6 +3,7 @@
 // an aborted promotion, auto-upgrade, and the conformance suite through the router.
 import test from 'ava'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DgentVectorBackend, VgentError, VgentRouter, createVgent, VectorBackend } from 'vgent'
@@ -274,4 +275,44 @@ test('auto-upgrade is off by default; `autoUpgrade: true` uses the seed band (Me
   t.is(on.selected, 'dgent')
   t.is(await on.count(), 12_000)
   await on.close()
+})
+
+test.serial('an explicit backend wins over KGENTS_VGENT_BACKEND', async (t) => {
+  await withEnv('memory', async () => {
+    const r = await createVgent({ dimension: 2, backend: 'dgent', dataDir: freshDir(), logger: recorder().logger })
+    t.is(r.selected, 'dgent')
+    await r.close()
+  })
+})
+
+test('probes time out: a Postgres or Qdrant address that accepts connections but never answers is unavailable, and selection moves on', async (t) => {
+  // A TCP server that accepts and then says nothing, as a hung server or a black-holing proxy does.
+  const sockets = new Set()
+  const silentServer = createServer((s) => sockets.add(s))
+  await new Promise((res) => silentServer.listen(0, '127.0.0.1', res))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    silentServer.close()
+  })
+  const { port } = silentServer.address()
+  const r = await createVgent({
+    dimension: 2,
+    preferred: 'postgres',
+    fallbackChain: ['qdrant', 'dgent'],
+    postgresUrl: `postgres://u@127.0.0.1:${port}/db`,
+    qdrantUrl: `http://127.0.0.1:${port}`,
+    dataDir: freshDir(),
+    probeTimeoutMs: 300,
+    logger: recorder().logger,
+  })
+  t.is(r.selected, 'dgent')
+  const status = await r.status()
+  for (const b of ['postgres', 'qdrant']) {
+    const s = status.find((x) => x.backend === b)
+    t.false(s.available, b)
+    t.is(s.latencyMs, null)
+    t.regex(s.reason, /time|300 ms/i, `${b}: ${s.reason}`)
+  }
+  await code(t, r.forceBackend('postgres'), 'BACKEND_UNAVAILABLE')
+  await r.close()
 })
