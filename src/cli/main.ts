@@ -379,7 +379,13 @@ async function migrate(cli: Cli): Promise<void> {
   try {
     const report = await router.promote(to, { onProgress: (d, t) => progress.update(d, t) })
     progress.finish()
-    out(cli.v.json ? JSON.stringify(report) : `migrated ${report.count} entries ${report.from} → ${report.to} in ${(report.durationMs / 1000).toFixed(1)} s; verified: count ${report.count}, checksum ${report.checksum}`)
+    if (cli.v.json) {
+      out(JSON.stringify(report))
+    } else {
+      out(`migrated ${report.count} entries ${report.from} → ${report.to} in ${(report.durationMs / 1000).toFixed(1)} s; verified: count ${report.count}, checksum ${report.checksum}`)
+      // The choice of tier is not stored anywhere: say how to use the copy (the source is left as it was).
+      out(`the ${report.from} store is left as it was; use the copy with --backend ${report.to} (or KGENTS_VGENT_BACKEND=${report.to})`)
+    }
   } finally {
     await router.close()
   }
