@@ -14,7 +14,7 @@ import { HashEmbedder } from '../embedders/hash'
 import { addTexts, searchText } from '../embedders/texts'
 import { checkBackend, parseBackend, type VectorBackend } from '../router/backend'
 import { VgentRouter } from '../router/router'
-import type { DistanceMetric, Metadata, SearchResult } from '../types'
+import type { BatchEntry, DistanceMetric, Metadata, SearchResult, VectorEntry } from '../types'
 import { readImportFile } from './formats'
 import { createProgress } from './progress'
 import { readStoreInfo } from './store-info'
@@ -246,30 +246,63 @@ async function status(cli: Cli): Promise<void> {
 async function importFile(cli: Cli, file: string | undefined): Promise<void> {
   if (!file) usage('import needs a file')
   const wanted = cli.shape()
-  const data = readImportFile(file, wanted?.dimension)
-  const router = await cli.open({ dimension: data.dimension, metric: wanted?.metric ?? 'cosine' })
+  const metric = wanted?.metric ?? cli.metric()
+  const data = readImportFile(file, wanted?.dimension, metric)
+  const router = await cli.open({ dimension: data.dimension, metric })
   const progress = createProgress('import')
   const chunk = 5000
   // What each written id held before, so that a failure part-way can put everything back.
-  const before: { id: string; entry: Awaited<ReturnType<VgentRouter['get']>> }[] = []
+  const before: Previous[] = []
+  let written = 0
   try {
     for (let at = 0; at < data.ids.length; at += chunk) {
       const ids = data.ids.slice(at, at + chunk)
       const prev = await Promise.all(ids.map((id) => router.get(id)))
       ids.forEach((id, i) => before.push({ id, entry: prev[i] }))
       await router.addBatch({ ids, vectors: data.vectors.subarray(at * data.dimension, (at + ids.length) * data.dimension), metadata: data.metadata.slice(at, at + chunk) })
-      progress.update(at + ids.length, data.ids.length)
+      written += ids.length
+      progress.update(written, data.ids.length)
     }
     progress.finish()
     out(`imported ${data.ids.length} vectors (dimension ${data.dimension}) into ${router.selected}`)
   } catch (e) {
     progress.finish()
-    for (const { id, entry } of before.reverse()) {
-      await (entry ? router.add(id, entry.embedding, entry.metadata) : router.remove(id)).catch(() => undefined)
-    }
-    throw e
+    if (written === 0) throw e // each batch is atomic: the failed one left nothing
+    const undoError = await undoImport(router, before)
+    if (undoError === undefined) throw e
+    const code = e instanceof VgentError ? e.code : ErrorCode.IO_ERROR
+    throw new VgentError(
+      code,
+      `${(e as Error).message}; the import stopped after writing ${written} of ${data.ids.length} vectors from ${file}, and undoing them failed too ` +
+        `(${(undoError as Error).message}): they may still be in the store (importing the file again replaces them)`,
+      { cause: e },
+    )
   } finally {
     await router.close()
+  }
+}
+
+interface Previous {
+  id: string
+  entry: VectorEntry | null
+}
+
+/** Puts back what an import overwrote and removes what it added; resolves to the first failure, if any. */
+async function undoImport(router: VgentRouter, before: Previous[]): Promise<unknown> {
+  // Ids are unique within an import (the file's last line per id wins), so each is put back once.
+  const restore: BatchEntry[] = []
+  const remove: string[] = []
+  for (const { id, entry } of before) {
+    if (entry) restore.push({ id, vector: entry.embedding, metadata: entry.metadata })
+    else remove.push(id)
+  }
+  try {
+    for (let at = 0; at < restore.length; at += 5000) await router.addBatch(restore.slice(at, at + 5000))
+    // Removes in groups: concurrent writes to a D-gent store share one fsync.
+    for (let at = 0; at < remove.length; at += 512) await Promise.all(remove.slice(at, at + 512).map((id) => router.remove(id)))
+    return undefined
+  } catch (e) {
+    return e
   }
 }
 
