@@ -316,3 +316,10 @@ test('probes time out: a Postgres or Qdrant address that accepts connections but
   await code(t, r.forceBackend('postgres'), 'BACKEND_UNAVAILABLE')
   await r.close()
 })
+
+test('auto-upgrade policies are checked when the router is made', (t) => {
+  for (const autoUpgrade of [{ thresholds: { memory: -1 } }, { thresholds: { dgent: 'many' } }, { thresholds: { qdrant: 5 } }, { checkEvery: 0 }]) {
+    t.throws(() => new VgentRouter({ dimension: 2, autoUpgrade }), { instanceOf: VgentError, code: 'INVALID_ARGUMENT' }, JSON.stringify(autoUpgrade))
+  }
+  t.notThrows(() => new VgentRouter({ dimension: 2, autoUpgrade: { thresholds: { memory: 0 } } }))
+})

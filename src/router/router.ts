@@ -162,7 +162,12 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
       const o: AutoUpgradePolicy = p === true ? {} : p
       const checkEvery = o.checkEvery ?? 1000
       if (!Number.isInteger(checkEvery) || checkEvery < 1) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `autoUpgrade.checkEvery must be a positive integer, got ${String(checkEvery)}`)
-      this.policy = { thresholds: { ...DEFAULT_THRESHOLDS, ...o.thresholds }, checkEvery, onUpgrade: o.onUpgrade, onError: o.onError }
+      const thresholds = { ...DEFAULT_THRESHOLDS, ...o.thresholds }
+      for (const [tier, n] of Object.entries(thresholds)) {
+        if (!(tier in DEFAULT_THRESHOLDS)) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `autoUpgrade.thresholds has no band for ${JSON.stringify(tier)}: it has memory, dgent and postgres`)
+        if (!Number.isInteger(n) || n < 0) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `autoUpgrade.thresholds.${tier} must be a non-negative integer, got ${String(n)}`)
+      }
+      this.policy = { thresholds, checkEvery, onUpgrade: o.onUpgrade, onError: o.onError }
     }
   }
 
