@@ -98,6 +98,31 @@ if (error) {
     await direct.close()
   })
 
+  test.serial('auto-upgrade D-gent → Postgres past a configured band, in the background, reported through onUpgrade', async (t) => {
+    const namespace = ns()
+    const reports = []
+    const r = await createVgent({
+      dimension: 2,
+      namespace,
+      backend: 'dgent',
+      dataDir: join(root, namespace),
+      postgresUrl: server.url,
+      autoUpgrade: { thresholds: { dgent: 300 }, checkEvery: 100, onUpgrade: (report) => reports.push(report) },
+      logger: silent,
+      probeTimeoutMs: 20000,
+    })
+    t.teardown(() => r.close())
+    const promoted = new Promise((resolve) => r.once('promoted', resolve))
+    for (let at = 0; at < 500; at += 100) await r.addBatch(Array.from({ length: 100 }, (_, i) => ({ id: `u${at + i}`, vector: [at + i + 1, 1] })))
+    const report = await promoted
+    t.deepEqual(reports, [report])
+    t.is(report.from, 'dgent')
+    t.is(report.to, 'postgres')
+    t.true(report.count > 300)
+    t.is(r.selected, 'postgres')
+    t.is(await r.count(), 500)
+  })
+
   test.serial('a promotion that fails part-way (Postgres stopped mid-copy) leaves the source untouched and the router on it; a re-run after restart succeeds', async (t) => {
     const namespace = ns()
     const r = await createVgent({ dimension: 3, namespace, backend: 'memory', postgresUrl: server.url, logger: silent, probeTimeoutMs: 20000 })
