@@ -2,7 +2,7 @@
 // (util-linux `script`) for the progress bar.
 import test from 'ava'
 import { spawnSync, execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -173,4 +173,99 @@ test('progress: a redrawn bar on a terminal, plain lines otherwise', (t) => {
   const tty = execFileSync('script', ['-qfec', cmd, '/dev/null'], { cwd: repo, encoding: 'utf8' })
   t.regex(tty, /\r\[#+\.*\] import: \d+\/20000/)
   t.regex(tty, /\[#{24}\] import: 20000\/20000 \(100%\)/)
+})
+
+test('a store of another dimension is an error, never a silent fallback to a throwaway Memory store', (t) => {
+  const dataRoot = freshRoot()
+  t.is(vgent(['index', 'corpus/coffee.md'], { dataRoot }).code, 0) // 1024-dimensional hash vectors
+  const count = () => JSON.parse(vgent(['status', '--json'], { dataRoot }).out).count
+  const before = count()
+  const idx = vgent(['index', 'corpus/baking.md', '--dimension', '64'], { dataRoot })
+  t.is(idx.code, 1, idx.out)
+  t.regex(idx.err, /BACKEND_UNAVAILABLE: .*holds dimension 1024.*opened with dimension 64/)
+  t.notRegex(idx.out, /indexed/)
+  const file = join(root, `d3-${serial++}.jsonl`)
+  writeFileSync(file, jsonl([{ id: 'x', vector: [1, 2, 3] }]))
+  const imp = vgent(['import', file, '--dimension', '3'], { dataRoot })
+  t.is(imp.code, 1, imp.out)
+  t.regex(imp.err, /holds dimension 1024/)
+  const s = vgent(['search', 'coffee', '--dimension', '64', '--json'], { dataRoot })
+  t.is(s.code, 1, s.out)
+  t.is(s.out, '')
+  t.is(count(), before)
+  // Memory when asked for (in any case): a store that lasts one command.
+  const mem = vgent(['import', file, '--backend', 'MEMORY'], { dataRoot })
+  t.is(mem.code, 0, mem.err)
+  t.regex(mem.out, /into memory/)
+})
+
+test('reading a namespace that holds no store is an error and creates nothing', (t) => {
+  const dataRoot = freshRoot()
+  for (const args of [['search', 'anything'], ['search', '--vector', '[1,2]'], ['export', '--dimension', '2'], ['migrate', '--to', 'memory', '--dimension', '2']]) {
+    const r = vgent([...args, '--namespace', 'typo'], { dataRoot })
+    t.is(r.code, 1, `${args.join(' ')}: ${r.err}`)
+    t.regex(r.err, /no vector store in namespace typo/)
+  }
+  t.false(existsSync(join(dataRoot, 'vectors', 'typo')))
+  t.is(vgent(['repair', '--namespace', 'typo'], { dataRoot }).code, 2)
+  t.is(vgent(['compact', '--namespace', 'typo'], { dataRoot }).code, 2)
+})
+
+test('search options are checked; a named file is indexed whatever its extension', (t) => {
+  const dataRoot = freshRoot()
+  const notes = join(root, `notes-${serial++}.rst`)
+  writeFileSync(notes, 'Espresso is brewed under pressure.\n\nBread needs flour and water.\n')
+  const idx = vgent(['index', notes], { dataRoot })
+  t.is(idx.code, 0, idx.err)
+  t.regex(idx.out, /indexed 2 paragraphs from 1 files/)
+  const bad = vgent(['search', 'bread', '--threshold', 'abc'], { dataRoot })
+  t.is(bad.code, 2)
+  t.regex(bad.err, /--threshold must be a number/)
+  const hits = JSON.parse(vgent(['search', 'bread flour', '--threshold', '0.3', '--json'], { dataRoot }).out)
+  t.deepEqual(hits.map((h) => h.metadata.paragraph), [2])
+})
+
+test('vectors a store would refuse are bad input named by file and line: a zero vector under cosine, a value beyond float32', (t) => {
+  const dataRoot = freshRoot()
+  const cases = [
+    [`{"id":"a","vector":[1,2]}\n\n{"id":"z","vector":[0,0]}\n`, /:3: the vector is a zero vector/],
+    [`{"id":"a","vector":[1,2]}\n{"id":"b","vector":[1e39,1]}\n`, /:2: the vector has a non-finite value \(inf\)/],
+  ]
+  for (const [content, message] of cases) {
+    const file = join(root, `refused-${serial++}.jsonl`)
+    writeFileSync(file, content)
+    const r = vgent(['import', file], { dataRoot })
+    t.is(r.code, 1, r.err)
+    t.true(r.err.includes(file), r.err)
+    t.regex(r.err, message)
+  }
+  t.false(existsSync(join(dataRoot, 'vectors', 'default')), 'nothing was created')
+  // A zero vector is fine where the metric allows it; --metric names a new store's metric.
+  const zero = join(root, `zero-${serial++}.jsonl`)
+  writeFileSync(zero, cases[0][0])
+  t.is(vgent(['import', zero, '--metric', 'euclidean'], { dataRoot }).code, 0)
+  t.is(JSON.parse(vgent(['status', '--json'], { dataRoot }).out).metric, 'euclidean')
+})
+
+// A file-size limit (ulimit -f, SIGXFSZ ignored) stands in for a full disk: POSIX shells only.
+const posixTest = process.platform === 'win32' ? test.skip : test
+posixTest('an import that fails part-way through writing (the disk full) is undone: the store holds what it held before', (t) => {
+  const dataRoot = freshRoot()
+  const small = join(root, `small-${serial++}.jsonl`)
+  writeFileSync(small, jsonl(Array.from({ length: 10 }, (_, i) => ({ id: `keep${i}`, vector: Array.from({ length: 64 }, (_, j) => i + j + 1) }))))
+  t.is(vgent(['import', small], { dataRoot }).code, 0)
+  // 20,000 rows are written in 4 batches of ~1.4 MB: under a 3,000 KiB file-size limit the third fails.
+  const big = join(root, `big-${serial++}.jsonl`)
+  writeFileSync(big, jsonl(Array.from({ length: 20000 }, (_, i) => ({ id: i < 5 ? `keep${i}` : `big${i}`, vector: Array.from({ length: 64 }, (_, j) => ((i * j) % 97) + 1) }))))
+  const r = spawnSync('bash', ['-c', `ulimit -f 3000; trap '' XFSZ; exec '${process.execPath}' '${bin}' import '${big}'`], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, KGENTS_DATA_ROOT: dataRoot, KGENTS_VGENT_BACKEND: '', KGENTS_POSTGRES_URL: '', KGENTS_QDRANT_URL: '' },
+  })
+  t.is(r.status, 1, r.stderr)
+  t.regex(r.stderr, /import: 10000\/20000/, 'two batches were written before the failure')
+  t.regex(r.stderr, /IO_ERROR: .*(File too large|too large)/i)
+  const exported = vgent(['export'], { dataRoot }).out.trim().split('\n').map((l) => JSON.parse(l))
+  t.deepEqual(exported.map((e) => e.id).sort(), Array.from({ length: 10 }, (_, i) => `keep${i}`).sort())
+  for (const e of exported) t.deepEqual(e.vector, Array.from({ length: 64 }, (_, j) => Number(e.id.slice(4)) + j + 1), `${e.id} restored`)
 })

@@ -52,6 +52,10 @@ for (const [tier, open] of Object.entries(tiers)) {
     const openai = new OpenAIEmbedder({ dimensions: 64, apiKey: GOOD_KEY, baseURL: server.url })
     const err = await t.throwsAsync(searchText(store, openai, 'quick fox'), { instanceOf: VgentError, code: 'EMBEDDER_MISMATCH' })
     t.regex(err.message, /local\/hash.*openai\/text-embedding-3-small/)
+    // Also when the search itself finds nothing to compare: under a threshold or a filter.
+    await t.throwsAsync(searchText(store, openai, 'quick fox', { threshold: 0.999 }), { code: 'EMBEDDER_MISMATCH' })
+    await t.throwsAsync(searchText(store, openai, 'quick fox', { filter: { kind: 'none such' } }), { code: 'EMBEDDER_MISMATCH' })
+    t.deepEqual(await searchText(store, new HashEmbedder({ dimension: 64 }), 'quick fox', { filter: { kind: 'none such' } }), [])
     const before = server.requests.length
     await t.throwsAsync(addTexts(store, openai, ['another model']), { code: 'EMBEDDER_MISMATCH' })
     t.is(server.requests.length, before, 'nothing was embedded (nor paid for) before the refusal')

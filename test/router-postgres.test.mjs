@@ -1,13 +1,16 @@
 // The router with a real PostgreSQL + pgvector really up and really down (its own server instance,
 // started and stopped by scripts/postgres-test.sh), and a promotion Memory → D-gent → Postgres under
-// concurrent writes.
+// concurrent writes, and one that fails part-way (the server stopped mid-copy).
 import test from 'ava'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { PostgresVectorBackend, createVgent } from 'vgent'
 import { TestServer } from './postgres/server.mjs'
+
+const PG_SCRIPT = fileURLToPath(new URL('../scripts/postgres-test.sh', import.meta.url))
 
 const root = mkdtempSync(join(tmpdir(), 'vgent-router-pg-'))
 // A free port and a data dir of our own, so that no other server (or an earlier run) can be in the way.
@@ -93,5 +96,62 @@ if (error) {
       if (!e || e.embedding.vector.some((x, j) => x !== v[j])) t.fail(`${id} lost or changed in Postgres`) // -0 === 0
     }
     await direct.close()
+  })
+
+  test.serial('auto-upgrade D-gent → Postgres past a configured band, in the background, reported through onUpgrade', async (t) => {
+    const namespace = ns()
+    const reports = []
+    const r = await createVgent({
+      dimension: 2,
+      namespace,
+      backend: 'dgent',
+      dataDir: join(root, namespace),
+      postgresUrl: server.url,
+      autoUpgrade: { thresholds: { dgent: 300 }, checkEvery: 100, onUpgrade: (report) => reports.push(report) },
+      logger: silent,
+      probeTimeoutMs: 20000,
+    })
+    t.teardown(() => r.close())
+    const promoted = new Promise((resolve) => r.once('promoted', resolve))
+    for (let at = 0; at < 500; at += 100) await r.addBatch(Array.from({ length: 100 }, (_, i) => ({ id: `u${at + i}`, vector: [at + i + 1, 1] })))
+    const report = await promoted
+    t.deepEqual(reports, [report])
+    t.is(report.from, 'dgent')
+    t.is(report.to, 'postgres')
+    t.true(report.count > 300)
+    t.is(r.selected, 'postgres')
+    t.is(await r.count(), 500)
+  })
+
+  test.serial('a promotion that fails part-way (Postgres stopped mid-copy) leaves the source untouched and the router on it; a re-run after restart succeeds', async (t) => {
+    const namespace = ns()
+    const r = await createVgent({ dimension: 3, namespace, backend: 'memory', postgresUrl: server.url, logger: silent, probeTimeoutMs: 20000 })
+    t.teardown(() => r.close())
+    const vec = (i) => [i + 1, i % 11, -(i % 3)]
+    await r.addBatch(Array.from({ length: 6000 }, (_, i) => ({ id: `f${i}`, vector: vec(i), metadata: { i } })))
+    let stopped = false
+    const err = await t.throwsAsync(
+      r.promote('postgres', {
+        batchSize: 500,
+        // Synchronously, so that the server is down before the next batch is sent.
+        onProgress: () => {
+          if (stopped) return
+          stopped = true
+          spawnSync('bash', [PG_SCRIPT, 'stop'], { env: server.env })
+        },
+      }),
+    )
+    t.true(stopped)
+    t.is(err.code, 'BACKEND_UNAVAILABLE', err.message)
+    t.log(`the promotion failed with ${err.code}: ${err.message}`)
+    t.is(r.selected, 'memory')
+    t.is(await r.count(), 6000)
+    for (const i of [0, 2999, 5999]) t.deepEqual([...(await r.get(`f${i}`)).embedding.vector], vec(i))
+    await r.add('after-failure', [1, 1, 1])
+    await server.start()
+    const report = await r.promote('postgres', { batchSize: 500 })
+    t.is(report.count, 6001)
+    t.is(r.selected, 'postgres')
+    t.is(await r.count(), 6001)
   })
 }

@@ -3,6 +3,7 @@
 // an aborted promotion, auto-upgrade, and the conformance suite through the router.
 import test from 'ava'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DgentVectorBackend, VgentError, VgentRouter, createVgent, VectorBackend } from 'vgent'
@@ -217,4 +218,108 @@ test('auto-upgrade promotes Memory → D-gent in the background past the thresho
   t.is(r.selected, 'dgent')
   t.is(await r.count(), 200)
   await r.close()
+})
+
+test('tier names in any case, as KGENTS_VGENT_BACKEND takes them: backend, preferred, fallbackChain, forceBackend, promote', async (t) => {
+  const dataDir = freshDir()
+  const r = await createVgent({ dimension: 2, backend: 'MEMORY', dataDir, logger: recorder().logger })
+  t.is(r.selected, 'memory')
+  await r.add('a', [1, 0])
+  const report = await r.promote('DGent')
+  t.is(report.to, 'dgent')
+  t.is(r.selected, 'dgent')
+  await r.forceBackend('Memory')
+  t.is(r.selected, 'memory')
+  await r.close()
+  const chained = await createVgent({ dimension: 2, preferred: 'Postgres', fallbackChain: ['DGENT'], postgresUrl: undefined, dataDir, logger: recorder().logger })
+  t.is(chained.selected, 'dgent')
+  t.is(await chained.count(), 1)
+  await chained.close()
+})
+
+test('closing the router during a promotion stops it: the target is released, nothing is switched', async (t) => {
+  const dataDir = freshDir()
+  const r = await createVgent({ dimension: 3, backend: 'memory', dataDir, logger: recorder().logger })
+  await r.addBatch(Array.from({ length: 5000 }, (_, i) => ({ id: `c${i}`, vector: vec(i) })))
+  let closing
+  await code(t, r.promote('dgent', { batchSize: 500, onProgress: () => (closing ??= r.close()) }), 'CLOSED')
+  await closing
+  t.is(r.selected, null)
+  await code(t, r.count(), 'CLOSED')
+  // The D-gent store the promotion had open was closed (its lock released): it opens again here.
+  const direct = await DgentVectorBackend.open({ dimension: 3, dataDir })
+  t.true((await direct.count()) < 5000)
+  await direct.close()
+})
+
+test('auto-upgrade is off by default; `autoUpgrade: true` uses the seed band (Memory past 10,000) and reports through onUpgrade too', async (t) => {
+  const rows = (from, n) => Array.from({ length: n }, (_, i) => ({ id: `b${from + i}`, vector: [from + i + 1, 1] }))
+  const off = await createVgent({ dimension: 2, backend: 'memory', dataDir: freshDir(), logger: recorder().logger })
+  let offPromoted = false
+  off.on('promoted', () => (offPromoted = true))
+  for (let at = 0; at < 12_000; at += 1000) await off.addBatch(rows(at, 1000))
+  await new Promise((res) => setImmediate(res))
+  t.false(offPromoted)
+  t.is(off.selected, 'memory')
+  await off.close()
+
+  const reports = []
+  const on = await createVgent({ dimension: 2, backend: 'memory', dataDir: freshDir(), autoUpgrade: { onUpgrade: (r) => reports.push(r) }, logger: recorder().logger })
+  const promoted = new Promise((resolve) => on.once('promoted', resolve))
+  for (let at = 0; at < 12_000; at += 1000) await on.addBatch(rows(at, 1000))
+  const report = await promoted
+  t.deepEqual(reports, [report])
+  t.is(report.from, 'memory')
+  t.is(report.to, 'dgent')
+  t.true(report.count > 10_000, `promoted at ${report.count} entries`)
+  t.is(on.selected, 'dgent')
+  t.is(await on.count(), 12_000)
+  await on.close()
+})
+
+test.serial('an explicit backend wins over KGENTS_VGENT_BACKEND', async (t) => {
+  await withEnv('memory', async () => {
+    const r = await createVgent({ dimension: 2, backend: 'dgent', dataDir: freshDir(), logger: recorder().logger })
+    t.is(r.selected, 'dgent')
+    await r.close()
+  })
+})
+
+test('probes time out: a Postgres or Qdrant address that accepts connections but never answers is unavailable, and selection moves on', async (t) => {
+  // A TCP server that accepts and then says nothing, as a hung server or a black-holing proxy does.
+  const sockets = new Set()
+  const silentServer = createServer((s) => sockets.add(s))
+  await new Promise((res) => silentServer.listen(0, '127.0.0.1', res))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    silentServer.close()
+  })
+  const { port } = silentServer.address()
+  const r = await createVgent({
+    dimension: 2,
+    preferred: 'postgres',
+    fallbackChain: ['qdrant', 'dgent'],
+    postgresUrl: `postgres://u@127.0.0.1:${port}/db`,
+    qdrantUrl: `http://127.0.0.1:${port}`,
+    dataDir: freshDir(),
+    probeTimeoutMs: 300,
+    logger: recorder().logger,
+  })
+  t.is(r.selected, 'dgent')
+  const status = await r.status()
+  for (const b of ['postgres', 'qdrant']) {
+    const s = status.find((x) => x.backend === b)
+    t.false(s.available, b)
+    t.is(s.latencyMs, null)
+    t.regex(s.reason, /time|300 ms/i, `${b}: ${s.reason}`)
+  }
+  await code(t, r.forceBackend('postgres'), 'BACKEND_UNAVAILABLE')
+  await r.close()
+})
+
+test('auto-upgrade policies are checked when the router is made', (t) => {
+  for (const autoUpgrade of [{ thresholds: { memory: -1 } }, { thresholds: { dgent: 'many' } }, { thresholds: { qdrant: 5 } }, { checkEvery: 0 }]) {
+    t.throws(() => new VgentRouter({ dimension: 2, autoUpgrade }), { instanceOf: VgentError, code: 'INVALID_ARGUMENT' }, JSON.stringify(autoUpgrade))
+  }
+  t.notThrows(() => new VgentRouter({ dimension: 2, autoUpgrade: { thresholds: { memory: 0 } } }))
 })

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ErrorCode, VgentError } from '../errors'
-import type { Metadata } from '../types'
+import { checkVector } from '../fallback/metrics'
+import type { DistanceMetric, Metadata } from '../types'
 import { checkId, checkMetadata } from '../validate'
 
 export interface ImportData {
@@ -21,7 +22,19 @@ function bad(file: string, where: string, message: string): never {
   throw new VgentError(ErrorCode.INVALID_ARGUMENT, `${file}:${where}: ${message}`)
 }
 
-export function readImportFile(file: string, expectDimension?: number): ImportData {
+/**
+ * The store's own check of one vector (the TypeScript core's copy of the native one): finite as
+ * float32 (1e39 is not) and, under cosine, not a zero vector. Here it names the file and line.
+ */
+function checkRow(file: string, where: string, v: Float32Array, at: number, dim: number, metric: DistanceMetric): void {
+  try {
+    checkVector(v, at, dim, metric, 'the vector')
+  } catch (e) {
+    bad(file, where, (e as Error).message.replace(/^[A-Z_]+: /, ''))
+  }
+}
+
+export function readImportFile(file: string, expectDimension?: number, metric: DistanceMetric = 'cosine'): ImportData {
   let bytes: Buffer
   try {
     bytes = fs.readFileSync(file)
@@ -30,14 +43,14 @@ export function readImportFile(file: string, expectDimension?: number): ImportDa
   }
   const ext = path.extname(file).toLowerCase()
   const base = path.basename(file, ext)
-  if (ext === '.npy') return fromMatrix(file, readNpy(file, bytes), base, expectDimension)
-  if (ext === '.fvecs') return fromMatrix(file, readFvecs(file, bytes), base, expectDimension)
-  return readJsonl(file, bytes.toString('utf8'), expectDimension)
+  if (ext === '.npy') return fromMatrix(file, readNpy(file, bytes), base, metric, expectDimension)
+  if (ext === '.fvecs') return fromMatrix(file, readFvecs(file, bytes), base, metric, expectDimension)
+  return readJsonl(file, bytes.toString('utf8'), metric, expectDimension)
 }
 
-function readJsonl(file: string, text: string, expectDimension?: number): ImportData {
+function readJsonl(file: string, text: string, metric: DistanceMetric, expectDimension?: number): ImportData {
   const ids: string[] = []
-  const rows: number[][] = []
+  const rows: Float32Array[] = []
   const metadata: Metadata[] = []
   let dimension = expectDimension
   const seen = new Map<string, number>()
@@ -63,6 +76,8 @@ function readJsonl(file: string, text: string, expectDimension?: number): Import
     rec.vector.forEach((x, j) => {
       if (typeof x !== 'number' || !Number.isFinite(x)) bad(file, at, `vector[${j}] is not a finite number`)
     })
+    const row = Float32Array.from(rec.vector as number[])
+    checkRow(file, at, row, 0, row.length, metric)
     let md: Metadata
     try {
       md = checkMetadata(rec.metadata ?? {})
@@ -73,13 +88,13 @@ function readJsonl(file: string, text: string, expectDimension?: number): Import
     const prev = seen.get(id)
     if (prev !== undefined) {
       // The last line for an id wins, as in addBatch.
-      rows[prev] = rec.vector as number[]
+      rows[prev] = row
       metadata[prev] = md
       return
     }
     seen.set(id, ids.length)
     ids.push(id)
-    rows.push(rec.vector as number[])
+    rows.push(row)
     metadata.push(md)
   })
   if (ids.length === 0 || dimension === undefined) bad(file, '1', 'no vectors in the file')
@@ -139,11 +154,9 @@ function readFvecs(file: string, b: Buffer): Matrix {
   return { rows, cols, data }
 }
 
-function fromMatrix(file: string, m: Matrix, base: string, expectDimension?: number): ImportData {
+function fromMatrix(file: string, m: Matrix, base: string, metric: DistanceMetric, expectDimension?: number): ImportData {
   if (expectDimension !== undefined && m.cols !== expectDimension) bad(file, 'header', `vectors have dimension ${m.cols}, expected ${expectDimension}`)
-  for (let i = 0; i < m.data.length; i++) {
-    if (!Number.isFinite(m.data[i])) bad(file, `row ${Math.floor(i / m.cols) + 1}`, `value ${i % m.cols} is not finite`)
-  }
+  for (let r = 0; r < m.rows; r++) checkRow(file, `row ${r + 1}`, m.data, r * m.cols, m.cols, metric)
   const ids = Array.from({ length: m.rows }, (_, i) => `${base}-${i}`)
   return { ids, vectors: m.data, metadata: ids.map(() => ({})), dimension: m.cols }
 }

@@ -12,9 +12,9 @@ import { repairStore } from '../dgent/repair'
 import type { Embedder } from '../embedders/embedder'
 import { HashEmbedder } from '../embedders/hash'
 import { addTexts, searchText } from '../embedders/texts'
-import { checkBackend } from '../router/backend'
+import { checkBackend, parseBackend, type VectorBackend } from '../router/backend'
 import { VgentRouter } from '../router/router'
-import type { DistanceMetric, Metadata, SearchResult } from '../types'
+import type { BatchEntry, DistanceMetric, Metadata, SearchResult, VectorEntry } from '../types'
 import { readImportFile } from './formats'
 import { createProgress } from './progress'
 import { readStoreInfo } from './store-info'
@@ -78,6 +78,13 @@ function intOption(v: string | undefined, name: string): number | undefined {
   return n
 }
 
+function numberOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n)) usage(`--${name} must be a number, got ${v}`)
+  return n
+}
+
 function jsonOption(v: string | undefined, name: string): unknown {
   if (v === undefined) return undefined
   try {
@@ -101,9 +108,25 @@ class Cli {
     if (v.backend !== undefined) checkBackend(v.backend, '--backend')
   }
 
+  /** The tier named by --backend, else by KGENTS_VGENT_BACKEND; null when the router chooses. */
+  private namedTier(): VectorBackend | null {
+    return parseBackend(this.v.backend ?? process.env.KGENTS_VGENT_BACKEND)
+  }
+
+  /** What the D-gent store here recorded, unless another tier is named (its store is not this one). */
+  dgentInfo(): { dimension: number; metric: DistanceMetric } | null {
+    const named = this.namedTier()
+    return named === null || named === 'dgent' ? readStoreInfo(this.dataDir) : null
+  }
+
+  /** The metric for a new or existing store: --metric, else the D-gent store's, else cosine. */
+  metric(): DistanceMetric {
+    return (this.v.metric as DistanceMetric | undefined) ?? this.dgentInfo()?.metric ?? 'cosine'
+  }
+
   /** The store's dimension and metric: options first, then what a D-gent store recorded. */
   shape(fallbackDimension?: number): { dimension: number; metric: DistanceMetric } | null {
-    const info = readStoreInfo(this.dataDir)
+    const info = this.dgentInfo()
     const dimension = intOption(this.v.dimension, 'dimension') ?? info?.dimension ?? fallbackDimension
     if (dimension === undefined) return null
     return { dimension, metric: (this.v.metric as DistanceMetric | undefined) ?? info?.metric ?? 'cosine' }
@@ -119,6 +142,50 @@ class Cli {
     })
   }
 
+  /** Whether the user chose the Memory tier (a store that lasts one command) rather than the router falling back to it. */
+  private memoryChosen(): boolean {
+    return this.namedTier() === 'memory'
+  }
+
+  /**
+   * A router on its selected tier. It refuses a silent fallback to Memory: whatever a command wrote
+   * there would vanish when it exits, and what it read would be an empty store (as when a D-gent store
+   * of another dimension was skipped).
+   */
+  async open(shape: { dimension: number; metric: DistanceMetric }): Promise<VgentRouter> {
+    const router = this.router(shape)
+    try {
+      await router.ready()
+      if (router.selected === 'memory' && !this.memoryChosen()) {
+        const skipped = (await router.status()).filter((s) => s.backend !== 'memory' && !s.available).map((s) => `${s.backend}: ${s.reason}`)
+        throw new VgentError(
+          ErrorCode.BACKEND_UNAVAILABLE,
+          `no persistent tier can hold namespace ${this.namespace} (${skipped.join('; ')}); ` +
+            'pass --backend memory for a store that lasts only this command',
+        )
+      }
+      return router
+    } catch (e) {
+      await router.close()
+      throw e
+    }
+  }
+
+  /**
+   * For commands that read a store: unless another tier is named, the store is the D-gent one, and it
+   * must exist (opening it would create an empty one where a mistyped namespace or data dir leads).
+   */
+  requireExistingStore(): void {
+    const named = this.namedTier()
+    if (named !== null && named !== 'dgent') return
+    if (!fs.existsSync(path.join(this.dataDir, 'data.log'))) {
+      throw new VgentError(
+        ErrorCode.INVALID_ARGUMENT,
+        `no vector store in namespace ${this.namespace} (nothing at ${this.dataDir}): index or import into it first, or name the tier that holds it with --backend`,
+      )
+    }
+  }
+
   requireShape(fallbackDimension?: number): { dimension: number; metric: DistanceMetric } {
     const s = this.shape(fallbackDimension)
     if (!s) usage(`cannot tell the store's dimension (no D-gent store at ${this.dataDir}); pass --dimension`)
@@ -130,7 +197,7 @@ class Cli {
     const dimension = intOption(this.v.dimension, 'dimension')
     switch (kind) {
       case 'hash':
-        return new HashEmbedder({ dimension: dimension ?? readStoreInfo(this.dataDir)?.dimension ?? CLI_HASH_DIMENSION })
+        return new HashEmbedder({ dimension: dimension ?? this.dgentInfo()?.dimension ?? CLI_HASH_DIMENSION })
       case 'openai': {
         const { OpenAIEmbedder } = await import('../embedders/openai')
         return new OpenAIEmbedder({ model: this.v.model, dimensions: dimension })
@@ -179,35 +246,69 @@ async function status(cli: Cli): Promise<void> {
 async function importFile(cli: Cli, file: string | undefined): Promise<void> {
   if (!file) usage('import needs a file')
   const wanted = cli.shape()
-  const data = readImportFile(file, wanted?.dimension)
-  const router = cli.router({ dimension: data.dimension, metric: wanted?.metric ?? 'cosine' })
+  const metric = wanted?.metric ?? cli.metric()
+  const data = readImportFile(file, wanted?.dimension, metric)
+  const router = await cli.open({ dimension: data.dimension, metric })
   const progress = createProgress('import')
   const chunk = 5000
   // What each written id held before, so that a failure part-way can put everything back.
-  const before: { id: string; entry: Awaited<ReturnType<VgentRouter['get']>> }[] = []
+  const before: Previous[] = []
+  let written = 0
   try {
     for (let at = 0; at < data.ids.length; at += chunk) {
       const ids = data.ids.slice(at, at + chunk)
       const prev = await Promise.all(ids.map((id) => router.get(id)))
       ids.forEach((id, i) => before.push({ id, entry: prev[i] }))
       await router.addBatch({ ids, vectors: data.vectors.subarray(at * data.dimension, (at + ids.length) * data.dimension), metadata: data.metadata.slice(at, at + chunk) })
-      progress.update(at + ids.length, data.ids.length)
+      written += ids.length
+      progress.update(written, data.ids.length)
     }
     progress.finish()
     out(`imported ${data.ids.length} vectors (dimension ${data.dimension}) into ${router.selected}`)
   } catch (e) {
     progress.finish()
-    for (const { id, entry } of before.reverse()) {
-      await (entry ? router.add(id, entry.embedding, entry.metadata) : router.remove(id)).catch(() => undefined)
-    }
-    throw e
+    if (written === 0) throw e // each batch is atomic: the failed one left nothing
+    const undoError = await undoImport(router, before)
+    if (undoError === undefined) throw e
+    const code = e instanceof VgentError ? e.code : ErrorCode.IO_ERROR
+    throw new VgentError(
+      code,
+      `${(e as Error).message}; the import stopped after writing ${written} of ${data.ids.length} vectors from ${file}, and undoing them failed too ` +
+        `(${(undoError as Error).message}): they may still be in the store (importing the file again replaces them)`,
+      { cause: e },
+    )
   } finally {
     await router.close()
   }
 }
 
+interface Previous {
+  id: string
+  entry: VectorEntry | null
+}
+
+/** Puts back what an import overwrote and removes what it added; resolves to the first failure, if any. */
+async function undoImport(router: VgentRouter, before: Previous[]): Promise<unknown> {
+  // Ids are unique within an import (the file's last line per id wins), so each is put back once.
+  const restore: BatchEntry[] = []
+  const remove: string[] = []
+  for (const { id, entry } of before) {
+    if (entry) restore.push({ id, vector: entry.embedding, metadata: entry.metadata })
+    else remove.push(id)
+  }
+  try {
+    for (let at = 0; at < restore.length; at += 5000) await router.addBatch(restore.slice(at, at + 5000))
+    // Removes in groups: concurrent writes to a D-gent store share one fsync.
+    for (let at = 0; at < remove.length; at += 512) await Promise.all(remove.slice(at, at + 512).map((id) => router.remove(id)))
+    return undefined
+  } catch (e) {
+    return e
+  }
+}
+
 async function exportEntries(cli: Cli): Promise<void> {
-  const router = cli.router(cli.requireShape())
+  cli.requireExistingStore()
+  const router = await cli.open(cli.requireShape())
   const sink: NodeJS.WritableStream = cli.v.out ? fs.createWriteStream(cli.v.out) : process.stdout
   let n = 0
   try {
@@ -224,19 +325,20 @@ async function exportEntries(cli: Cli): Promise<void> {
   if (cli.v.out) out(`exported ${n} entries to ${cli.v.out}`)
 }
 
+/** The files named, and the .txt/.md files under the directories named. */
 function textFiles(paths: string[]): string[] {
   const files: string[] = []
-  const walk = (p: string): void => {
+  const walk = (p: string, named: boolean): void => {
     let st: fs.Stats
     try {
       st = fs.statSync(p)
     } catch {
       throw new VgentError(ErrorCode.IO_ERROR, `${p}: no such file or directory`)
     }
-    if (st.isDirectory()) for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name))
-    else if (/\.(txt|md|markdown|text)$/i.test(p)) files.push(p)
+    if (st.isDirectory()) for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name), false)
+    else if (named || /\.(txt|md|markdown|text)$/i.test(p)) files.push(p)
   }
-  paths.forEach(walk)
+  paths.forEach((p) => walk(p, true))
   return files
 }
 
@@ -254,7 +356,7 @@ async function index(cli: Cli, paths: string[]): Promise<void> {
       .forEach((text, i) => items.push({ id: `${rel}#${i + 1}`, text, metadata: { path: rel, paragraph: i + 1 } }))
   }
   const embedder = await cli.embedder()
-  const router = cli.router({ dimension: embedder.dimension, metric: (cli.v.metric as DistanceMetric | undefined) ?? readStoreInfo(cli.dataDir)?.metric ?? 'cosine' })
+  const router = await cli.open({ dimension: embedder.dimension, metric: cli.metric() })
   const progress = createProgress('embed')
   try {
     await addTexts(router, embedder, items, { textKey: 'text', onProgress: (d, t) => progress.update(d, t) })
@@ -268,13 +370,14 @@ async function index(cli: Cli, paths: string[]): Promise<void> {
 async function search(cli: Cli, words: string[]): Promise<void> {
   const limit = intOption(cli.v.limit, 'limit') ?? 10
   const filter = jsonOption(cli.v.filter, 'filter') as never
-  const threshold = cli.v.threshold === undefined ? undefined : Number(cli.v.threshold)
+  const threshold = numberOption(cli.v.threshold, 'threshold')
   const vector = jsonOption(cli.v.vector, 'vector')
   if (vector !== undefined && !Array.isArray(vector)) usage('--vector must be a JSON array of numbers')
   if (vector === undefined && words.length === 0) usage('search needs text or --vector <json>')
+  cli.requireExistingStore()
   let results: SearchResult[]
   if (vector !== undefined) {
-    const router = cli.router(cli.requireShape((vector as number[]).length))
+    const router = await cli.open(cli.requireShape((vector as number[]).length))
     try {
       results = await router.search(vector as number[], { limit, filter, threshold })
     } finally {
@@ -282,7 +385,7 @@ async function search(cli: Cli, words: string[]): Promise<void> {
     }
   } else {
     const embedder = await cli.embedder()
-    const router = cli.router({ dimension: embedder.dimension, metric: (cli.v.metric as DistanceMetric | undefined) ?? readStoreInfo(cli.dataDir)?.metric ?? 'cosine' })
+    const router = await cli.open({ dimension: embedder.dimension, metric: cli.metric() })
     try {
       results = await searchText(router, embedder, words.join(' '), { limit, filter, threshold })
     } finally {
@@ -303,21 +406,29 @@ async function search(cli: Cli, words: string[]): Promise<void> {
 async function migrate(cli: Cli): Promise<void> {
   if (!cli.v.to) usage('migrate needs --to <tier>')
   const to = checkBackend(cli.v.to, '--to')
-  const router = cli.router(cli.requireShape())
+  cli.requireExistingStore()
+  const router = await cli.open(cli.requireShape())
   const progress = createProgress(`migrate → ${to}`)
   try {
-    await router.ready()
     const report = await router.promote(to, { onProgress: (d, t) => progress.update(d, t) })
     progress.finish()
-    out(cli.v.json ? JSON.stringify(report) : `migrated ${report.count} entries ${report.from} → ${report.to} in ${(report.durationMs / 1000).toFixed(1)} s; verified: count ${report.count}, checksum ${report.checksum}`)
+    if (cli.v.json) {
+      out(JSON.stringify(report))
+    } else {
+      out(`migrated ${report.count} entries ${report.from} → ${report.to} in ${(report.durationMs / 1000).toFixed(1)} s; verified: count ${report.count}, checksum ${report.checksum}`)
+      // The choice of tier is not stored anywhere: say how to use the copy (the source is left as it was).
+      out(`the ${report.from} store is left as it was; use the copy with --backend ${report.to} (or KGENTS_VGENT_BACKEND=${report.to})`)
+    }
   } finally {
     await router.close()
   }
 }
 
 async function repair(cli: Cli): Promise<void> {
+  if (!fs.existsSync(path.join(cli.dataDir, 'data.log'))) usage(`no D-gent store at ${cli.dataDir}`)
   const r = await repairStore(cli.dataDir)
-  out(cli.v.json ? JSON.stringify(r) : `repaired ${r.path}: kept ${r.keptRecords} records, dropped ${r.droppedRegions} damaged regions (${r.droppedBytes} bytes); the damaged file is kept as ${r.backup}`)
+  const kept = r.droppedRegions > 0 ? 'the damaged file is kept as' : 'nothing was damaged; the previous file is kept as'
+  out(cli.v.json ? JSON.stringify(r) : `repaired ${r.path}: kept ${r.keptRecords} records, dropped ${r.droppedRegions} damaged regions (${r.droppedBytes} bytes); ${kept} ${r.backup}`)
 }
 
 async function compact(cli: Cli): Promise<void> {

@@ -7,7 +7,8 @@
  *    (metadata is the one per-entry channel every tier persists), and
  *  - an embedder whose source differs from the one already in the store is refused
  *    (`EMBEDDER_MISMATCH`): by `addTexts` before anything is embedded or written, by `searchText`
- *    when the entries it finds were written by another source.
+ *    when the entries it finds were written by another source (or, when it finds none of its own
+ *    source, when the store holds any entry of another).
  * The stores themselves stay source-agnostic: `store.add/search` accept any vector of the right
  * dimension, including ones written without these helpers (entries without `_vgent_source` are
  * never refused).
@@ -70,10 +71,15 @@ export async function searchText(store: VgentProtocol, embedder: Embedder, text:
   checkFits(store, embedder)
   const query = await embedder.embed(text)
   const results = await store.search(query, options)
+  let vouched = false
   for (const r of results) {
     const stored = r.metadata[SOURCE_KEY]
     if (typeof stored === 'string' && stored !== embedder.source) throw mismatch(stored, embedder.source)
+    vouched ||= stored === embedder.source
   }
+  // No result says which model the store holds (none found, e.g. under a threshold or filter, or only
+  // untagged ones): ask the store, so that another model's query is refused rather than answered with nothing.
+  if (!vouched) await refuseOtherSource(store, embedder.source)
   return results
 }
 

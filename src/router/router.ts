@@ -132,15 +132,17 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
     this.dimension = checkDimension(opts.dimension)
     this.metric = checkMetric(opts.metric ?? 'cosine')
     this.namespace = checkNamespace(opts.namespace)
-    if (opts.backend !== undefined) checkBackend(opts.backend, 'backend')
-    if (opts.preferred !== undefined) checkBackend(opts.preferred, 'preferred')
+    // Names are accepted in any case (as KGENTS_VGENT_BACKEND is) and kept in their canonical form.
+    const backend = opts.backend === undefined ? undefined : checkBackend(opts.backend, 'backend')
+    const preferred = opts.preferred === undefined ? undefined : checkBackend(opts.preferred, 'preferred')
+    let fallbackChain: VectorBackend[] | undefined
     if (opts.fallbackChain !== undefined) {
       if (!Array.isArray(opts.fallbackChain)) throw new VgentError(ErrorCode.INVALID_ARGUMENT, 'fallbackChain must be an array of backend names')
-      opts.fallbackChain.forEach((b, i) => checkBackend(b, `fallbackChain[${i}]`))
+      fallbackChain = opts.fallbackChain.map((b, i) => checkBackend(b, `fallbackChain[${i}]`))
     }
     const timeout = opts.probeTimeoutMs ?? 2000
     if (!Number.isFinite(timeout) || timeout <= 0) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `probeTimeoutMs must be a positive number, got ${String(timeout)}`)
-    this.opts = opts
+    this.opts = { ...opts, backend, preferred, fallbackChain }
     this.logger = opts.logger ?? (process.env.NODE_ENV === 'test' ? SILENT : STDERR)
     this.ctx = {
       dimension: this.dimension,
@@ -160,7 +162,12 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
       const o: AutoUpgradePolicy = p === true ? {} : p
       const checkEvery = o.checkEvery ?? 1000
       if (!Number.isInteger(checkEvery) || checkEvery < 1) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `autoUpgrade.checkEvery must be a positive integer, got ${String(checkEvery)}`)
-      this.policy = { thresholds: { ...DEFAULT_THRESHOLDS, ...o.thresholds }, checkEvery, onUpgrade: o.onUpgrade, onError: o.onError }
+      const thresholds = { ...DEFAULT_THRESHOLDS, ...o.thresholds }
+      for (const [tier, n] of Object.entries(thresholds)) {
+        if (!(tier in DEFAULT_THRESHOLDS)) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `autoUpgrade.thresholds has no band for ${JSON.stringify(tier)}: it has memory, dgent and postgres`)
+        if (!Number.isInteger(n) || n < 0) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `autoUpgrade.thresholds.${tier} must be a non-negative integer, got ${String(n)}`)
+      }
+      this.policy = { thresholds, checkEvery, onUpgrade: o.onUpgrade, onError: o.onError }
     }
   }
 
@@ -258,9 +265,9 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
   }
 
   /** Switches to tier `b` (its own data; nothing is copied). */
-  async forceBackend(b: VectorBackend): Promise<void> {
+  async forceBackend(name: VectorBackend): Promise<void> {
     this.checkOpen()
-    checkBackend(b, 'backend')
+    const b = checkBackend(name, 'backend')
     if (this.migration) throw new VgentError(ErrorCode.INVALID_ARGUMENT, 'a promotion is in progress')
     const status = await this.probe(b)
     if (!status.available) throw new VgentError(ErrorCode.BACKEND_UNAVAILABLE, `the ${b} tier is unavailable: ${status.reason}`)
@@ -405,8 +412,8 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
    * checksum, then switches. On abort or failure the router stays on the source, which is untouched;
    * the target namespace is overwritten by the next attempt, so a promotion is safely re-runnable.
    */
-  async promote(to: VectorBackend, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal; batchSize?: number } = {}): Promise<MigrationReport> {
-    checkBackend(to, 'promote target')
+  async promote(tier: VectorBackend, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal; batchSize?: number } = {}): Promise<MigrationReport> {
+    const to = checkBackend(tier, 'promote target')
     const source = await this.ensure()
     const from = source.backend
     if (to === from) throw new VgentError(ErrorCode.INVALID_ARGUMENT, `the store is already on the ${to} tier`)
@@ -430,20 +437,21 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
     const m: Migration = { to, target, failed: null }
     this.migration = m
     source.inflight++
+    let it: AsyncIterator<ExportBatch> | undefined
     try {
       // Writes that started before the promotion finish first; later ones take the write lock.
       if (this.unlockedWrites > 0) await new Promise<void>((r) => (this.drained = r))
       this.drained = null
       await this.writeLock.run(() => target.clear())
       const total = await source.store.count()
-      const it = source.store.exportEntries({ batchSize })[Symbol.asyncIterator]()
+      it = source.store.exportEntries({ batchSize })[Symbol.asyncIterator]()
+      const entries = it
       let copied = 0
       for (;;) {
-        checkAborted(opts.signal)
-        if (m.failed) throw m.failed
+        this.checkStillWanted(m, opts.signal)
         // Reading a batch and writing it happen under the write lock, so no write interleaves.
         const more = await this.writeLock.run(async () => {
-          const step = await it.next()
+          const step = await entries.next()
           if (step.done) return false
           await target.addBatch({ ids: step.value.ids, vectors: step.value.vectors, metadata: step.value.metadata })
           copied += step.value.ids.length
@@ -453,12 +461,12 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
         safeProgress(opts.onProgress, copied, Math.max(total, copied))
       }
       return await this.writeLock.run(async () => {
-        checkAborted(opts.signal)
-        if (m.failed) throw m.failed
+        this.checkStillWanted(m, opts.signal)
         const [a, b] = await Promise.all([digestStore(source.store as VgentProtocol & Exportable, this.dimension), digestStore(target, this.dimension)])
         if (a.count !== b.count || a.checksum !== b.checksum) {
           throw new VgentError(ErrorCode.STORE_MISMATCH, `verification failed: ${from} holds ${a.count} entries (checksum ${a.checksum.slice(0, 16)}…), ${to} holds ${b.count} (${b.checksum.slice(0, 16)}…)`)
         }
+        this.checkStillWanted(m, opts.signal)
         this.active = { backend: to, store: target, inflight: 0, onIdle: null }
         this.migration = null
         const report: MigrationReport = { from, to, copied, count: a.count, checksum: a.checksum, durationMs: performance.now() - started }
@@ -468,6 +476,7 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
         return report
       })
     } catch (e) {
+      await it?.return?.().catch(() => undefined)
       if (this.migration === m) {
         this.migration = null
         leave(source)
@@ -475,6 +484,14 @@ export class VgentRouter extends EventEmitter implements VgentProtocol {
       }
       throw e
     }
+  }
+
+  /** Throws when the promotion must stop: aborted, a dual write to the target failed, or the router was closed. */
+  private checkStillWanted(m: Migration, signal: AbortSignal | undefined): void {
+    checkAborted(signal)
+    if (m.failed) throw m.failed
+    // close() waits for the promotion to let go of the source; switching now would leave the target open.
+    if (this.closed) throw new VgentError(ErrorCode.CLOSED, 'the router was closed during the promotion; the store stays where it was')
   }
 
   private afterWrite(entries: number): void {
