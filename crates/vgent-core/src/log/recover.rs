@@ -205,15 +205,15 @@ const OPS_PER_VISIT: usize = 256;
 /// verified the records, so only the lengths are read here. A malformed record may have some of its
 /// ops visited before the error is found; replay then fails as a whole.
 fn apply(
-    chunk: &Chunk,
+    records: &[u8],
     name: &str,
     base: &mut u64,
     visit: &mut impl FnMut(&[OpRef]) -> Result<()>,
 ) -> Result<()> {
     let mut at = 0;
     let mut ops = Vec::with_capacity(OPS_PER_VISIT);
-    while at < chunk.buf.len() {
-        let b = &chunk.buf[at..];
+    while at < records.len() {
+        let b = &records[at..];
         let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
         let mut r = Reader {
             b: &b[FRAME_LEN..FRAME_LEN + len],
@@ -267,6 +267,9 @@ pub fn replay(
             format!("{name} holds a {found:?} store, not a {kind:?} store"),
         ));
     }
+    if let Some(map) = map_whole(&file) {
+        return replay_mapped(&map, &name, visit);
+    }
     // Behind a mutex only so that it is still ours when a thread cannot be started; never contended.
     let reader = std::sync::Mutex::new(RecordReader {
         file,
@@ -295,7 +298,7 @@ pub fn replay(
         match spawned {
             Ok(handle) => {
                 for chunk in full_rx.iter() {
-                    apply(&chunk, &name, &mut base, &mut visit)?;
+                    apply(&chunk.buf, &name, &mut base, &mut visit)?;
                     let _ = empty_tx.send(chunk.buf);
                 }
                 if let Err(panic) = handle.join() {
@@ -307,7 +310,7 @@ pub fn replay(
                 let mut reader = reader.lock().unwrap_or_else(|p| p.into_inner());
                 let mut buf = Vec::new();
                 while let Some(chunk) = reader.next_chunk(buf) {
-                    apply(&chunk, &name, &mut base, &mut visit)?;
+                    apply(&chunk.buf, &name, &mut base, &mut visit)?;
                     buf = chunk.buf;
                 }
             }
@@ -367,4 +370,121 @@ pub fn salvage(bytes: &[u8]) -> (Vec<&[u8]>, RepairReport) {
         }
     }
     (frames, report)
+}
+
+/// A read-only map of the whole log, when it can be had (`VGENT_NO_MAP` turns it off, to compare).
+fn map_whole(file: &File) -> Option<memmap2::Mmap> {
+    if std::env::var_os("VGENT_NO_MAP").is_some() {
+        return None;
+    }
+    // SAFETY: the map is only read, and only while `replay` runs. Another process changing the file
+    // meanwhile could change what is read, as with `read`; only truncation would fault, and the one
+    // writer of a log (holding its lock) truncates only a torn tail, after its own replay. A reader
+    // beside that writer sees at most the records it maps; see `FileMap::new` for the same argument.
+    let map = unsafe { memmap2::Mmap::map(file).ok()? };
+    (map.len() >= HEADER_LEN).then_some(map)
+}
+
+/// `replay` over a map of the file: records are checked and applied straight from the page cache,
+/// with no copy. A verifier thread checks checksums ahead and says how far the log verifies; this
+/// thread applies up to there, so checksumming overlaps with applying.
+fn replay_mapped(
+    bytes: &[u8],
+    name: &str,
+    mut visit: impl FnMut(&[OpRef]) -> Result<()>,
+) -> Result<ReplayReport> {
+    let mut base = HEADER_LEN as u64;
+    let end = std::thread::scope(|scope| -> Result<End> {
+        let (tx, rx) = std::sync::mpsc::channel::<usize>();
+        let spawned = std::thread::Builder::new()
+            .name("vgent-verify".into())
+            .spawn_scoped(scope, move || {
+                // A failed send: the applier has stopped (it failed), so stop verifying.
+                verify(bytes, name, |upto| tx.send(upto).is_ok())
+            });
+        match spawned {
+            Ok(handle) => {
+                for upto in rx.iter() {
+                    apply(&bytes[base as usize..upto], name, &mut base, &mut visit)?;
+                }
+                match handle.join() {
+                    Ok(end) => end,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Err(_) => {
+                // No thread to be had: verify everything, then apply it.
+                let end = verify(bytes, name, |_| true)?;
+                apply(
+                    &bytes[HEADER_LEN..end.valid_end as usize],
+                    name,
+                    &mut base,
+                    &mut visit,
+                )?;
+                Ok(end)
+            }
+        }
+    })?;
+    Ok(ReplayReport {
+        records: end.records,
+        valid_end: end.valid_end,
+        torn_bytes: bytes.len() as u64 - end.valid_end,
+    })
+}
+
+/// Checks the records of a whole log in memory, calling `progress(offset)` as runs of them verify
+/// (every `CHUNK` bytes and at the end; it returns false to stop early); the rules are
+/// `RecordReader`'s.
+fn verify(bytes: &[u8], name: &str, mut progress: impl FnMut(usize) -> bool) -> Result<End> {
+    let mut at = HEADER_LEN;
+    let mut reported = at;
+    let mut records = 0;
+    while at < bytes.len() {
+        match read_frame(&bytes[at..]) {
+            Frame::Ok { total, .. } => {
+                at += total;
+                records += 1;
+                if at - reported >= CHUNK {
+                    if !progress(at) {
+                        break;
+                    }
+                    reported = at;
+                }
+            }
+            Frame::Truncated => break,
+            Frame::Bad if torn_at(bytes, at) => break,
+            Frame::Bad => {
+                return Err(err(
+                    ErrorCode::StoreCorrupt,
+                    format!("{name}: record at offset {at} fails its checksum (damaged, not a torn write); run repairStore to salvage the intact records"),
+                ))
+            }
+        }
+    }
+    if at > reported {
+        progress(at);
+    }
+    Ok(End {
+        records,
+        valid_end: at as u64,
+    })
+}
+
+/// `RecordReader::is_torn` for a whole file in memory: whether the bad frame at `at` is a write cut
+/// short (a length past the end, zeros from a page boundary inside the last frame, or zeros to the
+/// end) rather than damage.
+fn torn_at(bytes: &[u8], at: usize) -> bool {
+    let len = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as u64;
+    let end = at as u64 + FRAME_LEN as u64 + len;
+    let file_len = bytes.len() as u64;
+    if len > MAX_RECORD as u64 || end > file_len {
+        return true;
+    }
+    if end == file_len {
+        let page = (at as u64 / PAGE + 1) * PAGE;
+        if page < end && bytes[page as usize..].iter().all(|b| *b == 0) {
+            return true;
+        }
+    }
+    bytes[at..].iter().all(|b| *b == 0)
 }
