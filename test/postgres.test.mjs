@@ -4,6 +4,7 @@
 // HNSW recall on clustered data, and the tier's own options and errors.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { PostgresVectorBackend, VgentError } from 'vgent'
@@ -13,7 +14,7 @@ import { registerSearchCases } from './conformance/cases-search.mjs'
 import { registerFilterCases } from './conformance/cases-filter.mjs'
 import { registerErrorCases } from './conformance/cases-errors.mjs'
 import { bruteForce, mulberry32, randomMatrix, rejectsWith } from './conformance/helpers.mjs'
-import { TestServer, mainServer } from './postgres/server.mjs'
+import { TestServer, freePort, mainServer } from './postgres/server.mjs'
 
 const main = mainServer(test)
 
@@ -196,6 +197,43 @@ if (main) {
     t.true((await store.probe()).ok)
   })
 
+  test('[postgres] $KGENTS_POSTGRES_URL is the default url', async (t) => {
+    // Only this test opens without a url or a pool, so setting the variable here affects no other test.
+    const saved = process.env.KGENTS_POSTGRES_URL
+    process.env.KGENTS_POSTGRES_URL = url
+    let store
+    try {
+      store = await PostgresVectorBackend.open({ namespace: freshNamespace('envurl'), dimension: 2 })
+      t.true((await PostgresVectorBackend.probe()).ok, 'probe() also defaults to it')
+    } finally {
+      if (saved === undefined) delete process.env.KGENTS_POSTGRES_URL
+      else process.env.KGENTS_POSTGRES_URL = saved
+    }
+    t.teardown(async () => {
+      await store.close()
+      await dropStore(store)
+    })
+    await store.add('a', [1, 2])
+    const direct = await admin.query(`SELECT id FROM ${tableOf(store)}`)
+    t.deepEqual(direct.rows, [{ id: 'a' }], 'the store wrote to the server named by the variable')
+  })
+
+  test('[postgres] probe() gives up after its timeout on a server that accepts connections but never answers', async (t) => {
+    const sockets = new Set()
+    // The probe's client drops its socket when it gives up: that 'error' must not be uncaught here.
+    const silent = createServer((s) => sockets.add(s.on('error', () => {})))
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => {
+      for (const s of sockets) s.destroy()
+      silent.close()
+    })
+    const probe = await PostgresVectorBackend.probe({ url: `postgres://postgres@127.0.0.1:${silent.address().port}/postgres`, timeoutMs: 300 })
+    t.false(probe.ok)
+    t.is(probe.error.code, 'BACKEND_UNAVAILABLE')
+    t.regex(probe.error.message, /timeout|timed out/i)
+    t.true(sockets.size >= 1, 'the probe did connect; it was the answer that never came')
+  })
+
   test('[postgres] a database without pgvector, where the role may not create it, is a clear error naming the extension', async (t) => {
     const db = `vgent_noext_${process.pid}`
     await admin.query(`DROP DATABASE IF EXISTS ${db}`)
@@ -364,7 +402,7 @@ if (main) {
 
   test('[postgres] a server restart mid-workload: BACKEND_UNAVAILABLE while down, recovery after, nothing half-written', async (t) => {
     // Its own server instance, so the rest of the file keeps running against the main one.
-    const server = new TestServer({ port: 55433, root: `/tmp/vgent-pg-restart-${process.pid}` })
+    const server = new TestServer({ port: freePort(), root: `/tmp/vgent-pg-restart-${process.pid}` })
     const error = server.startSync()
     if (error) return t.fail(`restart server: ${error}`)
     t.teardown(() => server.destroy())

@@ -3,7 +3,10 @@
 // REST endpoints answered by the official Python qdrant-client in local mode), started here. When
 // KGENTS_QDRANT_URL is set, the same suite and checks also run against that real server.
 import test from 'ava'
+import { execFile } from 'node:child_process'
 import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { QdrantClient } from '@qdrant/js-client-rest'
 import { QDRANT_POINT_ID_NAMESPACE, QdrantVectorBackend, VgentError, qdrantPointId } from 'vgent'
 import { runConformanceSuite } from './conformance/suite.mjs'
@@ -177,12 +180,14 @@ for (const target of targets) {
 
   T('probe() reports health, version and latency', async (t) => {
     const store = await openFresh(t, { dimension: 2 })
-    const p = await store.probe()
+    // The stand-in serialises every call but `/` behind one lock: under the suite's load the probe's
+    // authenticated read can wait seconds, hence the long timeouts (not what the probe test is about).
+    const p = await store.probe(20_000)
     t.true(p.ok, p.error)
     t.regex(p.version, /^\d+\.\d+\.\d+/)
     t.true(Number.isFinite(p.latencyMs) && p.latencyMs >= 0)
     t.is(p.url, target.url())
-    const s = await QdrantVectorBackend.probe({ url: target.url(), apiKey: target.apiKey() })
+    const s = await QdrantVectorBackend.probe({ url: target.url(), apiKey: target.apiKey(), timeoutMs: 20_000 })
     t.true(s.ok, s.error)
     t.is(s.version, p.version)
   })
@@ -285,6 +290,74 @@ test('[qdrant] bad options are INVALID_ARGUMENT before any request', async (t) =
   }
   const e = await t.throwsAsync(QdrantVectorBackend.open(null), { instanceOf: VgentError })
   t.is(e.code, 'INVALID_ARGUMENT')
+})
+
+/** Runs `code` (CommonJS, may await) in a fresh node with `env` as its whole environment and returns what it printed as JSON. */
+async function inChild(code, { env = {}, preload } = {}) {
+  const args = [...(preload ? ['-r', preload] : []), '-e', `(async () => { ${code} })().then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1) })`]
+  const { stdout } = await promisify(execFile)(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' })
+  return JSON.parse(stdout.trim().split('\n').pop())
+}
+
+test('[qdrant] without @qdrant/js-client-rest installed, open says what to install and probe reports it', async (t) => {
+  const out = await inChild(
+    `const { QdrantVectorBackend, MemoryVectorBackend } = require('vgent')
+     new MemoryVectorBackend({ dimension: 2 }) // the rest of vgent loads fine without the client
+     const probe = await QdrantVectorBackend.probe({ url: 'http://127.0.0.1:1' })
+     try {
+       await QdrantVectorBackend.open({ url: 'http://127.0.0.1:1', dimension: 2 })
+       return { opened: true }
+     } catch (e) {
+       return { code: e.code, message: e.message, probe }
+     }`,
+    { preload: fileURLToPath(new URL('./qdrant-standin/hide-client.cjs', import.meta.url)) },
+  )
+  t.is(out.code, 'BACKEND_UNAVAILABLE')
+  t.regex(out.message, /npm install @qdrant\/js-client-rest/)
+  t.false(out.probe.ok)
+  t.regex(out.probe.error, /npm install @qdrant\/js-client-rest/)
+})
+
+const withKey = python ? test : test.skip
+withKey('[qdrant-standin] the API key comes from apiKey or $KGENTS_QDRANT_API_KEY (and the url from $KGENTS_QDRANT_URL); a missing or wrong key is BACKEND_UNAVAILABLE', async (t) => {
+  const own = await startStandin(python, { apiKey: 'k3y' })
+  t.teardown(() => own.stop())
+  // In child processes, so that the variables are set for exactly the code under test. The JS client
+  // warns on stderr about a key sent over plain http; that is expected here.
+  const attempt = (env) =>
+    inChild(
+      `const { QdrantVectorBackend } = require('vgent')
+       const probe = await QdrantVectorBackend.probe({ timeoutMs: 20000 })
+       try {
+         const store = await QdrantVectorBackend.open({ collection: 'keyed', dimension: 2, metric: 'euclidean' })
+         await store.add('from-env', [1, 0], { via: 'env' })
+         return { url: store.url, probe, found: (await store.search([1, 0])).map((r) => r.id) }
+       } catch (e) {
+         return { code: e.code, message: e.message, probe }
+       }`,
+      { env },
+    )
+  const viaEnv = await attempt({ KGENTS_QDRANT_URL: own.url, KGENTS_QDRANT_API_KEY: 'k3y' })
+  t.is(viaEnv.url, own.url)
+  t.deepEqual(viaEnv.found, ['from-env'])
+  t.true(viaEnv.probe.ok, viaEnv.probe.error)
+  const missing = await attempt({ KGENTS_QDRANT_URL: own.url })
+  t.is(missing.code, 'BACKEND_UNAVAILABLE')
+  t.regex(missing.message, /HTTP 403.*API key/)
+  // The root endpoint answers without a key (as on a real server): probe() checks the key as well.
+  t.false(missing.probe.ok)
+  t.regex(missing.probe.error, /HTTP 403.*API key/)
+  // The option, and a wrong one.
+  const store = await QdrantVectorBackend.open({ url: own.url, apiKey: 'k3y', collection: 'keyed', dimension: 2, metric: 'euclidean' })
+  t.deepEqual((await store.get('from-env')).metadata, { via: 'env' })
+  const wrong = await t.throwsAsync(QdrantVectorBackend.open({ url: own.url, apiKey: 'nope', collection: 'keyed', dimension: 2, metric: 'euclidean' }), { instanceOf: VgentError })
+  t.is(wrong.code, 'BACKEND_UNAVAILABLE')
+  t.regex(wrong.message, /HTTP 403.*API key/)
+  const wrongProbe = await QdrantVectorBackend.probe({ url: own.url, apiKey: 'nope', timeoutMs: 20_000 })
+  t.false(wrongProbe.ok)
+  t.regex(wrongProbe.error, /HTTP 403.*API key/)
+  t.true((await QdrantVectorBackend.probe({ url: own.url, apiKey: 'k3y', timeoutMs: 20_000 })).ok)
+  await store.close()
 })
 
 const serverDies = python ? test : test.skip

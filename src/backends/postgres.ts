@@ -366,6 +366,9 @@ export class PostgresVectorBackend implements VgentProtocol {
       // One row more than asked: it shows whether a tie straddles the cut, which an index scan
       // (ordering by distance alone) would settle arbitrarily rather than by id.
       rows = await this.withClient((client) => this.indexedSearch(client, q, o.limit + 1, o))
+      // IVFFlat's iterative scan (relaxed order) and halfvec indexes return rows only roughly in order
+      // of the full-precision distance: order them before deciding which row falls at the cut.
+      rows.sort((a, b) => a.d - b.d || compareIds(a.id, b.id))
       if (rows.length <= o.limit) {
         // Short of `limit`: fewer rows match, or the index scan gave up early. Only an exact scan can tell.
         rows = undefined
@@ -382,7 +385,8 @@ export class PostgresVectorBackend implements VgentProtocol {
       if (o.threshold !== undefined && !(similarity >= o.threshold)) continue
       results.push({ id: row.id, similarity, distance: row.d, metadata: row.metadata })
     }
-    // Index scans order by distance only (and halfvec indexes only approximately): settle ties by id.
+    // Exact scans order by (distance, id) in SQL; index rows were ordered above. Similarity is
+    // monotone in distance, so this only re-settles ties by id after the float conversion.
     return results.sort((a, b) => b.similarity - a.similarity || compareIds(a.id, b.id))
   }
 

@@ -1,6 +1,8 @@
 // Starts the test PostgreSQL (+ pgvector) through scripts/postgres-test.sh, or uses $KGENTS_POSTGRES_URL.
 // When no server can be had, tests skip loudly, except under VGENT_NO_SKIP=1 (CI), where they fail.
 import { execFile, spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
@@ -37,13 +39,27 @@ export class TestServer {
   }
 }
 
+/** A TCP port nothing listens on right now (asked synchronously, so that test registration can use it). */
+export function freePort() {
+  const r = spawnSync(
+    process.execPath,
+    ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"],
+    { encoding: 'utf8' },
+  )
+  const port = Number(r.stdout.trim())
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`could not find a free port: ${r.stderr}`)
+  return port
+}
+
 /**
  * The URL of the main test server, or undefined (after a loud warning) when there is none.
  * Throws under VGENT_NO_SKIP=1 instead of returning undefined.
  */
 export function mainServer(test) {
   if (process.env.KGENTS_POSTGRES_URL) return { url: process.env.KGENTS_POSTGRES_URL, server: undefined }
-  const server = new TestServer({ port: 55432, root: '/tmp/vgent-pg-test' })
+  // A server of this process's own, on a free port with its own data dir: another test run at the same
+  // time (another worktree, another user of the default 55432) can neither stop it nor see its tables.
+  const server = new TestServer({ port: freePort(), root: join(tmpdir(), `vgent-pg-test-${process.pid}`) })
   const error = server.startSync()
   if (error) {
     if (process.env.VGENT_NO_SKIP === '1') throw new Error(`postgres tests cannot run: ${error}`)
@@ -51,6 +67,6 @@ export function mainServer(test) {
     test.skip('postgres tier: no server', () => {})
     return undefined
   }
-  if (server.startedHere) test.after.always(() => server.stop())
+  test.after.always(() => server.destroy())
   return { url: server.url, server }
 }

@@ -7,10 +7,14 @@ qdrant_client's REST models (the same pydantic models the Python client uses to 
 server) and results are serialized from the same models, so the JSON on the wire has the server's
 shape.
 
-    python server.py [--port 0]   # prints "READY <port>" on stdout once it accepts connections
+    python server.py [--port 0] [--api-key KEY]   # prints "READY <port>" once it accepts connections
+
+With --api-key, every request but the root and health endpoints needs the header `api-key: KEY`
+(or `Authorization: Bearer KEY`), as on a server configured with `service.api_key`: otherwise the
+answer is 403 with a plain-text reason, as the server's auth middleware gives it.
 
 Not a Qdrant server: no HNSW (search is exact), no persistence, no payload indexes (accepted and
-listed in the collection info, with no effect on results), no auth, one lock around every call.
+listed in the collection info, with no effect on results), one lock around every call.
 """
 
 import argparse
@@ -34,6 +38,8 @@ lock = threading.Lock()
 # Payload indexes by collection: local mode accepts them without effect and does not list them, so
 # they are recorded here and reported in the collection info, as the server does.
 indexes = {}
+# The key every request must carry (--api-key); None: no authentication.
+api_key = None
 
 
 class HttpError(Exception):
@@ -53,6 +59,10 @@ def dump(value):
 
 def update_result():
     return {"operation_id": 0, "status": "completed"}
+
+
+def list_collections(_name, _body, _query):
+    return dump(local.get_collections())
 
 
 def collection_exists(name, _body, _query):
@@ -155,6 +165,7 @@ def query_batch(name, body, _query):
 
 
 ROUTES = [
+    ("GET", r"/collections", list_collections),
     ("GET", r"/collections/([^/]+)/exists", collection_exists),
     ("GET", r"/collections/([^/]+)", get_collection),
     ("PUT", r"/collections/([^/]+)", create_collection),
@@ -185,13 +196,34 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def refused(self):
+        """The server's answer to a request without the right key, or None when it may go on."""
+        if api_key is None:
+            return None
+        bearer = self.headers.get("authorization") or ""
+        given = self.headers.get("api-key") or (bearer[7:] if bearer.startswith("Bearer ") else None)
+        if given is None:
+            return "Must provide an API key or an Authorization bearer token"
+        if given != api_key:
+            return "Invalid API key or JWT"
+        return None
+
     def handle_any(self, method):
         url = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        is_health = method == "GET" and url.path in ("/healthz", "/livez", "/readyz")
+        refused = None if is_health or url.path == "/" else self.refused()
+        if refused:
+            data = refused.encode()
+            self.send_response(403)
+            self.send_header("content-type", "text/plain; charset=utf-8")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
         if method == "GET" and url.path == "/":
             return self.send_json(200, {"title": f"qdrant-client {CLIENT_VERSION} local mode (vgent stand-in)", "version": CLIENT_VERSION})
-        if method == "GET" and url.path in ("/healthz", "/livez", "/readyz"):
+        if is_health:
             data = b"healthz check passed"
             self.send_response(200)
             self.send_header("content-type", "text/plain")
@@ -205,7 +237,7 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 body = json.loads(raw) if raw else None
                 with lock:
-                    result = handler(m.group(1), body, url.query)
+                    result = handler(m.group(1) if m.groups() else None, body, url.query)
                 return self.send_json(200, {"result": result, "status": "ok", "time": 0})
             except HttpError as e:
                 return self.send_json(e.status, {"status": {"error": str(e)}, "time": 0})
@@ -231,7 +263,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--api-key", default=None)
     args = parser.parse_args()
+    global api_key
+    api_key = args.api_key
     ThreadingHTTPServer.request_queue_size = 1024  # ava opens many connections at once; the default backlog (5) resets them
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True

@@ -21,9 +21,10 @@ export function findStandinPython() {
   return null
 }
 
-/** Spawns the stand-in; resolves to { url, stop } once it accepts connections. */
-export function startStandin(python, { timeoutMs = 60_000 } = {}) {
-  const child = spawn(python, [SERVER, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** Spawns the stand-in (with `apiKey`: requiring that key); resolves to { url, stop } once it accepts connections. */
+export function startStandin(python, { timeoutMs = 60_000, apiKey } = {}) {
+  const args = [SERVER, '--port', '0', ...(apiKey === undefined ? [] : ['--api-key', apiKey])]
+  const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-4000)

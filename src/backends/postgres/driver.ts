@@ -44,8 +44,8 @@ export function loadPg(): PgModules {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED'])
 /** SQLSTATEs meaning the server cannot serve us right now: shutdown, crash, startup, connection limits. */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '3D000'])
-/** node-pg reports lost connections with messages, not codes. */
-const LOST_CONNECTION = /Connection terminated|connection timeout|timeout exceeded when trying to connect|encountered a connection error|Connection ended|not queryable|Client was closed|Cannot use a pool after calling end/i
+/** node-pg reports lost connections and timeouts (a client's connect or query deadline) with messages, not codes. */
+const LOST_CONNECTION = /Connection terminated|connection timeout|timeout exceeded when trying to connect|^timeout expired$|^Query read timeout$|encountered a connection error|Connection ended|not queryable|Client was closed|Cannot use a pool after calling end/i
 
 export function isConnectionError(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false
