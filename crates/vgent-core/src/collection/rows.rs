@@ -19,9 +19,9 @@ pub struct FileMap {
 
 // SAFETY: `FileMap` owns its mapping (`_map` unmaps it on drop, after every `Arc` holder is gone).
 // The raw pointer is only an address inside that mapping; which thread holds it does not matter.
-// Reads and writes through it happen only in `Rows`, under Rust's borrow rules for the `Rows` that
-// owns the run (shared reads through `&Rows`, writes through `&mut Rows`), and no two runs cover the
-// same bytes (`Rows::push_mapped` is given disjoint ranges: distinct records of the log).
+// Reads and writes through it happen only in `Run::slice` / `Run::slice_mut`, under Rust's borrow
+// rules for the run (shared reads through `&Run`, writes through `&mut Run`), and no two runs cover
+// the same bytes (`Rows::push_mapped` is given disjoint ranges: distinct records of the log).
 unsafe impl Send for FileMap {}
 // SAFETY: as for `Send`: `&FileMap` gives no access to the bytes by itself.
 unsafe impl Sync for FileMap {}
@@ -65,6 +65,47 @@ enum Run {
     },
 }
 
+impl Run {
+    fn rows(&self, dim: usize) -> usize {
+        match self {
+            Run::Owned(v) => v.len() / dim,
+            Run::Mapped { rows, .. } => *rows,
+        }
+    }
+
+    fn slice(&self, dim: usize) -> &[f32] {
+        match self {
+            Run::Owned(v) => v,
+            Run::Mapped { map, offset, rows } => {
+                // SAFETY: `Rows::push_mapped` checked that `offset..offset + rows * dim * 4` lies
+                // inside the mapping and that `offset` is a multiple of 4 (the mapping itself is
+                // page-aligned), so the range is `rows * dim` aligned, initialised f32s (any bit
+                // pattern is a valid f32). The mapping lives as long as `map`, which the run holds.
+                // Writes to these bytes happen only through `slice_mut`, which needs `&mut self`, so
+                // none can happen while this shared borrow lives; no other run covers these bytes.
+                unsafe {
+                    std::slice::from_raw_parts(map.ptr.add(*offset) as *const f32, rows * dim)
+                }
+            }
+        }
+    }
+
+    fn slice_mut(&mut self, dim: usize) -> &mut [f32] {
+        match self {
+            Run::Owned(v) => v,
+            Run::Mapped { map, offset, rows } => {
+                // SAFETY: as in `slice` for bounds, alignment and lifetime; the borrow is exclusive
+                // because it is tied to `&mut self`, and no other run covers these bytes. The
+                // mapping is private and writable, so writing copies the page (the file is never
+                // changed).
+                unsafe {
+                    std::slice::from_raw_parts_mut(map.ptr.add(*offset) as *mut f32, *rows * dim)
+                }
+            }
+        }
+    }
+}
+
 pub struct Rows {
     dim: usize,
     runs: Vec<Run>,
@@ -88,46 +129,6 @@ impl Rows {
         self.len
     }
 
-    fn run_rows(&self, run: &Run) -> usize {
-        match run {
-            Run::Owned(v) => v.len() / self.dim,
-            Run::Mapped { rows, .. } => *rows,
-        }
-    }
-
-    fn run_slice(&self, i: usize) -> &[f32] {
-        match &self.runs[i] {
-            Run::Owned(v) => v,
-            Run::Mapped { map, offset, rows } => {
-                // SAFETY: `push_mapped` checked that `offset..offset + rows * dim * 4` lies inside the
-                // mapping and that `offset` is a multiple of 4 (the mapping itself is page-aligned),
-                // so the range is `rows * dim` aligned, initialised f32s (any bit pattern is a valid
-                // f32). The mapping lives as long as `map`, which `self` holds. Writes to these bytes
-                // happen only through `run_slice_mut`, which needs `&mut self`, so none can happen
-                // while this shared borrow of `self` lives; no other run covers these bytes.
-                unsafe {
-                    std::slice::from_raw_parts(map.ptr.add(*offset) as *const f32, rows * self.dim)
-                }
-            }
-        }
-    }
-
-    fn run_slice_mut(&mut self, i: usize) -> &mut [f32] {
-        let dim = self.dim;
-        match &mut self.runs[i] {
-            Run::Owned(v) => v,
-            Run::Mapped { map, offset, rows } => {
-                // SAFETY: as in `run_slice` for bounds, alignment and lifetime; the borrow is
-                // exclusive because it is tied to `&mut self`, and no other run covers these bytes.
-                // The mapping is private and writable, so writing copies the page (the file is
-                // never changed).
-                unsafe {
-                    std::slice::from_raw_parts_mut(map.ptr.add(*offset) as *mut f32, *rows * dim)
-                }
-            }
-        }
-    }
-
     /// The run holding `slot`, and the slot's row within it.
     fn locate(&self, slot: usize) -> (usize, usize) {
         let i = if self.runs.len() == 1 {
@@ -140,13 +141,13 @@ impl Rows {
 
     pub fn row(&self, slot: usize) -> &[f32] {
         let (i, r) = self.locate(slot);
-        &self.run_slice(i)[r * self.dim..(r + 1) * self.dim]
+        &self.runs[i].slice(self.dim)[r * self.dim..(r + 1) * self.dim]
     }
 
     pub fn row_mut(&mut self, slot: usize) -> &mut [f32] {
         let (i, r) = self.locate(slot);
         let dim = self.dim;
-        &mut self.run_slice_mut(i)[r * dim..(r + 1) * dim]
+        &mut self.runs[i].slice_mut(dim)[r * dim..(r + 1) * dim]
     }
 
     /// Calls `f(first_slot, rows)` for the contiguous pieces of slots `start..end`, in order.
@@ -157,11 +158,11 @@ impl Rows {
         let (mut i, mut r) = self.locate(start);
         let mut slot = start;
         while slot < end {
-            let rows = self.run_rows(&self.runs[i]);
+            let rows = self.runs[i].rows(self.dim);
             let take = (rows - r).min(end - slot);
             f(
                 slot,
-                &self.run_slice(i)[r * self.dim..(r + take) * self.dim],
+                &self.runs[i].slice(self.dim)[r * self.dim..(r + take) * self.dim],
             );
             slot += take;
             i += 1;
@@ -262,17 +263,28 @@ impl Rows {
 
     /// Moves the last row into `slot` and drops the last row (O(1) removal).
     pub fn swap_remove(&mut self, slot: usize) {
+        let dim = self.dim;
         let last = self.len - 1;
         if slot != last {
-            let moved = self.row(last).to_vec();
-            self.row_mut(slot).copy_from_slice(&moved);
+            let (i, r) = self.locate(slot);
+            let (j, q) = self.locate(last);
+            let (to, from) = (r * dim..(r + 1) * dim, q * dim..(q + 1) * dim);
+            if i == j {
+                self.runs[i].slice_mut(dim).copy_within(from, to.start);
+            } else {
+                // `slot < last`, so its run comes first: borrow the two runs apart, no copy out.
+                let (head, tail) = self.runs.split_at_mut(j);
+                head[i].slice_mut(dim)[to].copy_from_slice(&tail[0].slice(dim)[from]);
+            }
         }
         self.pop();
     }
 
     /// Every row in slot order.
     pub fn iter(&self) -> impl Iterator<Item = &[f32]> {
-        (0..self.runs.len()).flat_map(move |i| self.run_slice(i).chunks_exact(self.dim))
+        self.runs
+            .iter()
+            .flat_map(move |run| run.slice(self.dim).chunks_exact(self.dim))
     }
 
     /// Bytes of rows held in memory this process owns (mapped rows live in the page cache).
