@@ -3,10 +3,15 @@ use crate::error::{err, ErrorCode, Result};
 
 pub fn encode_f32_le(v: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len() * 4);
+    encode_f32_le_into(v, &mut out);
+    out
+}
+
+/// Appends `v` to `out` as little-endian float32 bytes.
+pub fn encode_f32_le_into(v: &[f32], out: &mut Vec<u8>) {
     for x in v {
         out.extend_from_slice(&x.to_le_bytes());
     }
-    out
 }
 
 pub fn decode_f32_le(bytes: &[u8]) -> Result<Vec<f32>> {

@@ -323,22 +323,23 @@ impl Collection {
     }
 
     /// Appends `count` new ids whose rows lie at byte `offset` of `map` (a store's log), without
-    /// copying the rows. For log replay: `false`, with nothing changed, when any id is already here
-    /// or repeated, or a row is not a valid vector; the caller then stores the rows one by one.
+    /// copying the rows. For log replay: when any id is already here or repeated, or a row is not a
+    /// valid vector, nothing changes and the metadata is handed back, for the caller to store the
+    /// rows one by one.
     pub fn push_mapped(
         &mut self,
         ids: &[&str],
         map: &Arc<FileMap>,
         offset: usize,
         metadata: Vec<Option<Metadata>>,
-    ) -> bool {
+    ) -> std::result::Result<(), Vec<Option<Metadata>>> {
         let count = ids.len();
         if count == 0 || self.ids.len().saturating_add(count) > u32::MAX as usize {
-            return false;
+            return Err(metadata);
         }
         let first = self.ids.len();
         if !self.rows.push_mapped(map, offset, count) {
-            return false;
+            return Err(metadata);
         }
         let undo = |c: &mut Collection, added: usize| {
             for _ in 0..count {
@@ -370,7 +371,7 @@ impl Collection {
                 }
                 _ => {
                     undo(self, i);
-                    return false;
+                    return Err(metadata);
                 }
             }
         }
@@ -381,7 +382,7 @@ impl Collection {
                 .take(count)
                 .map(|m| m.filter(|m| !m.is_empty()).map(Box::new)),
         );
-        true
+        Ok(())
     }
 
     /// Reads the rows from `map` instead, as `runs` of (byte offset, rows) in slot order, when they

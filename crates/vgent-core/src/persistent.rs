@@ -31,15 +31,16 @@ fn compact_rows_per_op(dim: usize) -> usize {
     ((8 << 20) / (dim * 4)).max(1)
 }
 
-/// One rows op for a batch: the vectors side by side, then each id with its metadata JSON.
+/// One rows op for a batch: the vectors side by side (float32 LE bytes), then each id with its
+/// metadata JSON.
 fn rows_op<'a>(
     dim: usize,
-    rows: &[f32],
+    rows: Vec<u8>,
     entries: impl Iterator<Item = (&'a str, Option<&'a Metadata>)>,
 ) -> Op {
     Op::Rows {
         dim: dim as u32,
-        rows: crate::codec::encode_f32_le(rows),
+        rows,
         entries: entries
             .map(|(id, md)| {
                 let json = md.map(|m| m.to_json().into_bytes()).unwrap_or_default();
@@ -177,11 +178,12 @@ fn replayer<'a>(
                     }
                     let ids: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
                     let offset = usize::try_from(*rows_offset).ok();
-                    let mapped = match (&map, offset) {
-                        (Some(m), Some(o)) => c.push_mapped(&ids, m, o, metadata.clone()),
-                        _ => false,
+                    let unmapped = match (&map, offset) {
+                        (Some(m), Some(o)) => c.push_mapped(&ids, m, o, metadata).err(),
+                        _ => Some(metadata),
                     };
-                    if !mapped {
+                    // Not read in place: the metadata came back, store the rows one by one.
+                    if let Some(metadata) = unmapped {
                         let row_bytes = c.dimension() * 4;
                         for ((key, md), row) in
                             ids.iter().zip(metadata).zip(rows.chunks_exact(row_bytes))
@@ -285,7 +287,8 @@ impl PersistentCollection {
             .iter()
             .enumerate()
             .map(|(i, id)| (id.as_str(), metadata.get(i).and_then(|m| m.as_ref())));
-        let seq = log.append(&[rows_op(dim, vectors, entries)])?;
+        let rows = crate::codec::encode_f32_le(vectors);
+        let seq = log.append(&[rows_op(dim, rows, entries)])?;
         self.collection.apply_batch(ids, vectors, &inv, metadata);
         Ok(seq)
     }
@@ -332,13 +335,13 @@ impl PersistentCollection {
         let mut all = self.collection.iter().peekable();
         let live = std::iter::from_fn(move || {
             all.peek()?;
-            let mut rows = Vec::with_capacity(per_op * dim);
+            let mut rows = Vec::with_capacity(per_op * dim * 4);
             let mut entries = Vec::with_capacity(per_op);
             for (id, row, md) in all.by_ref().take(per_op) {
-                rows.extend_from_slice(row);
+                crate::codec::encode_f32_le_into(row, &mut rows);
                 entries.push((id, md));
             }
-            Some(rows_op(dim, &rows, entries.into_iter()))
+            Some(rows_op(dim, rows, entries.into_iter()))
         });
         let rows_at = log.compact(StoreKind::Vector, std::iter::once(head).chain(live))?;
         if let Some(map) = map_log(&log.dir().join(LOG_FILE)) {
