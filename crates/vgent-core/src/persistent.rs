@@ -67,7 +67,7 @@ fn parse_metadata(
 /// Maps the log copy-on-write for zero-copy rows, where that is safe on this platform. Windows can
 /// neither truncate nor replace a file that is mapped, which the writer must do: it copies instead.
 fn map_log(path: &Path) -> Option<Arc<FileMap>> {
-    if !cfg!(unix) || std::env::var_os("VGENT_NO_MAP").is_some() {
+    if !cfg!(unix) || !crate::log::recover::maps_allowed() {
         return None;
     }
     let file = std::fs::File::open(path).ok()?;
@@ -458,7 +458,7 @@ mod tests {
 
     /// Whether rows are read in place (`VGENT_NO_MAP` runs the same tests on the copying path).
     fn mapping() -> bool {
-        cfg!(unix) && std::env::var_os("VGENT_NO_MAP").is_none()
+        cfg!(unix) && crate::log::recover::maps_allowed()
     }
 
     fn ids(prefix: &str, n: usize) -> Vec<String> {

@@ -5,7 +5,7 @@ use super::format::{
 };
 use crate::error::{err, ErrorCode, Result};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// What replay found.
@@ -142,30 +142,24 @@ impl RecordReader {
         }
     }
 
-    /// Whether the bad frame at the start of `rest` (file offset `at`) is what a crash mid-append
-    /// leaves rather than damage to data that was written whole: its claimed length runs past the end
-    /// of the file (or is absurd); or it is the last frame and everything from a page boundary inside
-    /// it to the end is zero (a crash can persist some pages of an append and not others, and unwritten
-    /// pages read back as zeros); or every byte from it to the end is zero. A complete last record
-    /// with a flipped bit is none of these: it is corruption.
-    fn is_torn(&mut self, rest: &[u8], at: u64) -> std::io::Result<bool> {
+    /// `torn_tail` for the bad frame at the start of `rest` (file offset `at`), reading the file
+    /// past what is in hand (reading is over by then, so the file's position no longer matters).
+    fn is_torn(&self, rest: &[u8], at: u64) -> std::io::Result<bool> {
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as u64;
         let file_len = self.file.metadata()?.len();
-        let end = at + FRAME_LEN as u64 + len;
-        if len > MAX_RECORD as u64 || end > file_len {
-            return Ok(true);
-        }
-        if end == file_len {
-            let page = (at / PAGE + 1) * PAGE;
-            let frame = &rest[..((end - at) as usize).min(rest.len())];
-            if page < end
-                && frame.len() > (page - at) as usize
-                && frame[(page - at) as usize..].iter().all(|x| *x == 0)
-            {
-                return Ok(true);
+        let file = &self.file;
+        torn_tail(len, at, file_len, |from| {
+            let mut file = file;
+            file.seek(SeekFrom::Start(from))?;
+            let mut chunk = vec![0u8; CHUNK];
+            loop {
+                match file.read(&mut chunk)? {
+                    0 => return Ok(true),
+                    n if chunk[..n].iter().any(|b| *b != 0) => return Ok(false),
+                    _ => {}
+                }
             }
-        }
-        self.rest_is_zero(rest)
+        })
     }
 
     /// Ends reading at `valid_end`, keeping the verified records of `buf[..verified]`.
@@ -176,22 +170,6 @@ impl RecordReader {
             valid_end,
         }));
         Ok(verified > 0)
-    }
-
-    /// Whether `seen` (the unread bytes in hand) and everything after it in the file are zero.
-    fn rest_is_zero(&mut self, seen: &[u8]) -> std::io::Result<bool> {
-        if seen.iter().any(|b| *b != 0) {
-            return Ok(false);
-        }
-        let mut scratch = Vec::new();
-        while !self.eof {
-            scratch.clear();
-            self.fill(&mut scratch, CHUNK)?;
-            if scratch.iter().any(|b| *b != 0) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 }
 
@@ -372,9 +350,15 @@ pub fn salvage(bytes: &[u8]) -> (Vec<&[u8]>, RepairReport) {
     (frames, report)
 }
 
-/// A read-only map of the whole log, when it can be had (`VGENT_NO_MAP` turns it off, to compare).
+/// Whether logs may be read through maps: `VGENT_NO_MAP` turns them off (the copying path), to
+/// compare the two or where maps misbehave.
+pub fn maps_allowed() -> bool {
+    std::env::var_os("VGENT_NO_MAP").is_none()
+}
+
+/// A read-only map of the whole log, when it can be had.
 fn map_whole(file: &File) -> Option<memmap2::Mmap> {
-    if std::env::var_os("VGENT_NO_MAP").is_some() {
+    if !maps_allowed() {
         return None;
     }
     // SAFETY: the map is only read, and only while `replay` runs. Another process changing the file
@@ -470,21 +454,35 @@ fn verify(bytes: &[u8], name: &str, mut progress: impl FnMut(usize) -> bool) -> 
     })
 }
 
-/// `RecordReader::is_torn` for a whole file in memory: whether the bad frame at `at` is a write cut
-/// short (a length past the end, zeros from a page boundary inside the last frame, or zeros to the
-/// end) rather than damage.
-fn torn_at(bytes: &[u8], at: usize) -> bool {
-    let len = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as u64;
-    let end = at as u64 + FRAME_LEN as u64 + len;
-    let file_len = bytes.len() as u64;
+/// Whether the bad frame at file offset `at`, claiming `len` bytes, is what a crash mid-append
+/// leaves rather than damage to data that was written whole: its claimed length runs past the end
+/// of the file (or is absurd); or it is the last frame and everything from a page boundary inside
+/// it to the end is zero (a crash can persist some pages of an append and not others, and unwritten
+/// pages read back as zeros); or every byte from it to the end is zero. A complete last record
+/// with a flipped bit is none of these: it is corruption. `zero_from(offset)` says whether every
+/// byte from `offset` to the end of the file is zero.
+fn torn_tail(
+    len: u64,
+    at: u64,
+    file_len: u64,
+    mut zero_from: impl FnMut(u64) -> std::io::Result<bool>,
+) -> std::io::Result<bool> {
+    let end = at + FRAME_LEN as u64 + len;
     if len > MAX_RECORD as u64 || end > file_len {
-        return true;
+        return Ok(true);
     }
     if end == file_len {
-        let page = (at as u64 / PAGE + 1) * PAGE;
-        if page < end && bytes[page as usize..].iter().all(|b| *b == 0) {
-            return true;
+        let page = (at / PAGE + 1) * PAGE;
+        if page < end && zero_from(page)? {
+            return Ok(true);
         }
     }
-    bytes[at..].iter().all(|b| *b == 0)
+    zero_from(at)
+}
+
+/// `torn_tail` for a whole file in memory.
+fn torn_at(bytes: &[u8], at: usize) -> bool {
+    let len = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as u64;
+    let zero_from = |from: u64| Ok(bytes[from as usize..].iter().all(|b| *b == 0));
+    torn_tail(len, at as u64, bytes.len() as u64, zero_from).unwrap_or(false)
 }
